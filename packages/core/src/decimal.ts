@@ -1,0 +1,105 @@
+/**
+ * Exact decimal arithmetic for money and quantities.
+ *
+ * foliokit never puts a ledger value through a binary float. Every price, quantity, cash amount and
+ * fee is a {@link Dec} inside the engine and a plain decimal string (`"150.25"`) at the edges.
+ * This module is the only place that knows which decimal library is used.
+ */
+import { Decimal as DecimalJs } from 'decimal.js';
+import { FoliokitError } from './errors.js';
+
+/**
+ * Our own Decimal constructor: 120 significant digits (every product of two inputs of 18 integer digits
+ * and 18 decimal places stays exact), and plain notation for every
+ * magnitude we print.
+ */
+export const Dec = DecimalJs.clone({
+  precision: 120,
+  rounding: DecimalJs.ROUND_HALF_EVEN,
+  toExpNeg: -120,
+  toExpPos: 120,
+  minE: -120,
+  maxE: 120,
+});
+export type Dec = InstanceType<typeof Dec>;
+
+/** A decimal as accepted by the public API: a decimal string (`"12.5"`) or a finite number (`12.5`). */
+export type DecimalInput = string | number;
+
+/** Decimal places kept for derived values that need a division (average cost, partial cost basis). */
+export const DERIVED_SCALE = 12;
+
+/** The largest absolute value accepted anywhere: 10^18 (a quintillion). */
+const MAX_ABS = new Dec('1e18');
+/** The most decimal places accepted on input. */
+const MAX_SCALE = 18;
+
+const DECIMAL_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Zero, shared. */
+export const ZERO = new Dec(0);
+
+/**
+ * Reads a public decimal input. A number is read as the shortest decimal JavaScript prints for it
+ * (`0.1` is exactly one tenth); strings may use an exponent (`"1e-7"`). Rejects non-finite numbers,
+ * values beyond ±10^18, more than 18 decimal places, and anything that is not a number.
+ *
+ * @throws FoliokitError `VALIDATION_FAILED` naming `field`.
+ */
+export function parseDecimal(input: unknown, field: string): Dec {
+  let text: string;
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input)) {
+      throw invalid(field, `${field} must be a finite number`);
+    }
+    text = String(input);
+  } else if (typeof input === 'string') {
+    text = input.trim();
+  } else {
+    throw invalid(field, `${field} must be a decimal string or a number`);
+  }
+  if (!DECIMAL_RE.test(text)) {
+    throw invalid(field, `${field} must be a decimal number, got ${JSON.stringify(String(input).slice(0, 40))}`);
+  }
+  // Reject huge exponents before decimal.js tries to build the value (it would overflow to Infinity).
+  const exp = /[eE]([+-]?\d+)$/.exec(text);
+  if (exp && Math.abs(Number(exp[1])) > 40) {
+    throw invalid(field, `${field} is out of range`);
+  }
+  const value = new Dec(text);
+  if (!value.isFinite() || value.abs().gt(MAX_ABS)) {
+    throw invalid(field, `${field} is out of range (at most 10^18 in absolute value)`);
+  }
+  if (value.decimalPlaces() > MAX_SCALE) {
+    throw invalid(field, `${field} has more than ${MAX_SCALE} decimal places`);
+  }
+  // Normalise -0 to 0.
+  return value.isZero() ? ZERO : value;
+}
+
+/** Reads a decimal string that came from our own storage (trusted, already validated). */
+export function dec(value: string | number | Dec): Dec {
+  return new Dec(value);
+}
+
+/** Prints a decimal in plain notation without trailing zeros: `"150.25"`, `"0.0000001"`, `"0"`. */
+export function fmt(value: Dec): string {
+  if (value.isZero()) return '0';
+  return value.toFixed();
+}
+
+/** Rounds a derived value (one that needed a division) to {@link DERIVED_SCALE} places. */
+export function roundDerived(value: Dec): Dec {
+  return value.toDecimalPlaces(DERIVED_SCALE, Dec.ROUND_HALF_EVEN);
+}
+
+/** Sum of decimal strings or decimals. */
+export function sum(values: Iterable<Dec>): Dec {
+  let total = ZERO;
+  for (const v of values) total = total.plus(v);
+  return total;
+}
+
+function invalid(field: string, message: string): FoliokitError {
+  return new FoliokitError('VALIDATION_FAILED', message, { field });
+}

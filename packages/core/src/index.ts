@@ -1,0 +1,39 @@
+/**
+ * @packageDocumentation
+ * `@foliokit/core`: the portfolio engine, exact decimal money, typed errors and events, the ports
+ * (store, market data, clock, logger) and the shared Kysely store used by the SQL adapters.
+ */
+export {
+  type CashInput,
+  type CreatePortfolioEngineOptions,
+  type CreatePortfolioInput,
+  createPortfolioEngine,
+  type ListPortfoliosInput,
+  type ListTransactionsInput,
+  PortfolioEngine,
+  type TradeInput,
+} from './engine.js';
+export * from './types.js';
+export * from './ports.js';
+export * from './events.js';
+export { ERROR_CODES, type ErrorCode, type ErrorDetails, FoliokitError, isFoliokitError, wrapError } from './errors.js';
+export { Dec, type DecimalInput, DERIVED_SCALE, dec, fmt, parseDecimal, roundDerived, sum, ZERO } from './decimal.js';
+export {
+  type Clock,
+  dayOf,
+  daysInclusive,
+  endOfDay,
+  nextDay,
+  parseDay,
+  parseInstant,
+  systemClock,
+  type TimerHandle,
+  toIso,
+} from './time.js';
+export { normalizeSymbol } from './validation.js';
+export { newId } from './ids.js';
+export { type CashCommand, planCash, planTrade, type ReplayState, replayLedger, type TradeCommand } from './ledger.js';
+export { createKyselyStore, type KyselyStore, type KyselyStoreOptions } from './kysely/store.js';
+export { foliokitMigrations, migrationProvider, type SqlDialect } from './kysely/migrations.js';
+export type { FoliokitDatabase } from './kysely/schema.js';
+export * as rows from './kysely/rows.js';

@@ -1,0 +1,174 @@
+/**
+ * Migrations as code, shared by every SQL dialect. Column types differ per dialect (see schema.ts);
+ * the shape is one. New migrations are appended with a sortable name; never edit a shipped one.
+ */
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+
+/** SQL dialects the shared store supports. */
+export type SqlDialect = 'sqlite' | 'postgres';
+
+function types(dialect: SqlDialect) {
+  const pg = dialect === 'postgres';
+  return {
+    decimal: pg ? ('numeric' as const) : ('text' as const),
+    instant: pg ? ('timestamptz' as const) : ('text' as const),
+    day: pg ? ('date' as const) : ('text' as const),
+    /** A CHECK that a decimal column is not negative. */
+    nonNegative: (column: string) =>
+      pg ? sql`${sql.ref(column)} >= 0` : sql`substr(${sql.ref(column)}, 1, 1) <> '-'`,
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run against the database before it has a type
+type AnyDb = Kysely<any>;
+
+function initial(dialect: SqlDialect): Migration {
+  const t = types(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('portfolios')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('owner_id', 'text')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('base_currency', 'text', (c) => c.notNull())
+        .addColumn('cost_basis_method', 'text', (c) => c.notNull())
+        .addColumn('cash', t.decimal, (c) => c.notNull())
+        .addColumn('net_deposits', t.decimal, (c) => c.notNull())
+        .addColumn('realized_pnl', t.decimal, (c) => c.notNull())
+        .addColumn('created_at', t.instant, (c) => c.notNull())
+        .addColumn('updated_at', t.instant, (c) => c.notNull())
+        .addCheckConstraint('portfolios_cash_non_negative', t.nonNegative('cash'))
+        .execute();
+      await db.schema.createIndex('portfolios_owner_idx').on('portfolios').columns(['owner_id', 'id']).execute();
+
+      await db.schema
+        .createTable('positions')
+        .addColumn('portfolio_id', 'text', (c) => c.notNull().references('portfolios.id').onDelete('cascade'))
+        .addColumn('symbol', 'text', (c) => c.notNull())
+        .addColumn('quantity', t.decimal, (c) => c.notNull())
+        .addColumn('cost_basis', t.decimal, (c) => c.notNull())
+        .addColumn('realized_pnl', t.decimal, (c) => c.notNull())
+        .addColumn('opened_at', t.instant)
+        .addColumn('updated_at', t.instant, (c) => c.notNull())
+        .addPrimaryKeyConstraint('positions_pk', ['portfolio_id', 'symbol'])
+        .addCheckConstraint('positions_quantity_non_negative', t.nonNegative('quantity'))
+        .execute();
+
+      await db.schema
+        .createTable('lots')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('portfolio_id', 'text', (c) => c.notNull().references('portfolios.id').onDelete('cascade'))
+        .addColumn('symbol', 'text', (c) => c.notNull())
+        .addColumn('opened_at', t.instant, (c) => c.notNull())
+        .addColumn('quantity', t.decimal, (c) => c.notNull())
+        .addColumn('cost_basis', t.decimal, (c) => c.notNull())
+        .addCheckConstraint('lots_quantity_non_negative', t.nonNegative('quantity'))
+        .execute();
+      await db.schema.createIndex('lots_position_idx').on('lots').columns(['portfolio_id', 'symbol', 'opened_at', 'id']).execute();
+
+      await db.schema
+        .createTable('transactions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('portfolio_id', 'text', (c) => c.notNull().references('portfolios.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('symbol', 'text')
+        .addColumn('quantity', t.decimal)
+        .addColumn('price', t.decimal)
+        .addColumn('fee', t.decimal, (c) => c.notNull())
+        .addColumn('amount', t.decimal, (c) => c.notNull())
+        .addColumn('realized_pnl', t.decimal)
+        .addColumn('cash_after', t.decimal, (c) => c.notNull())
+        .addColumn('quantity_after', t.decimal)
+        .addColumn('idempotency_key', 'text')
+        .addColumn('request_hash', 'text')
+        .addColumn('executed_at', t.instant, (c) => c.notNull())
+        .addColumn('created_at', t.instant, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('transactions_idempotency_idx')
+        .on('transactions')
+        .columns(['portfolio_id', 'idempotency_key'])
+        .unique()
+        .execute();
+      await db.schema
+        .createIndex('transactions_ledger_idx')
+        .on('transactions')
+        .columns(['portfolio_id', 'executed_at', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('snapshots')
+        .addColumn('id', 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('portfolio_id', 'text', (c) => c.notNull().references('portfolios.id').onDelete('cascade'))
+        .addColumn('at', t.instant, (c) => c.notNull())
+        .addColumn('day', t.day, (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('cash', t.decimal, (c) => c.notNull())
+        .addColumn('market_value', t.decimal, (c) => c.notNull())
+        .addColumn('total_value', t.decimal, (c) => c.notNull())
+        .addColumn('cost_basis', t.decimal, (c) => c.notNull())
+        .addColumn('unrealized_pnl', t.decimal, (c) => c.notNull())
+        .addColumn('realized_pnl', t.decimal, (c) => c.notNull())
+        .addColumn('net_deposits', t.decimal, (c) => c.notNull())
+        .addColumn('flags', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+      await db.schema.createIndex('snapshots_series_idx').on('snapshots').columns(['portfolio_id', 'at']).execute();
+      // Jobs are idempotent per (portfolio, kind, day): one daily and one backfill snapshot a day.
+      await db.schema
+        .createIndex('snapshots_daily_unique_idx')
+        .on('snapshots')
+        .columns(['portfolio_id', 'kind', 'day'])
+        .unique()
+        .where(sql<boolean>`kind in ('daily', 'backfill')`)
+        .execute();
+
+      await db.schema
+        .createTable('symbols')
+        .addColumn('symbol', 'text', (c) => c.primaryKey())
+        .addColumn('price', t.decimal, (c) => c.notNull())
+        .addColumn('at', t.instant, (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('updated_at', t.instant, (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('price_history')
+        .addColumn('symbol', 'text', (c) => c.notNull())
+        .addColumn('day', t.day, (c) => c.notNull())
+        .addColumn('open', t.decimal)
+        .addColumn('high', t.decimal)
+        .addColumn('low', t.decimal)
+        .addColumn('close', t.decimal, (c) => c.notNull())
+        .addColumn('adj_close', t.decimal)
+        .addColumn('volume', t.decimal)
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('price_history_pk', ['symbol', 'day'])
+        .execute();
+
+      await db.schema
+        .createTable('watchlist')
+        .addColumn('portfolio_id', 'text', (c) => c.notNull().references('portfolios.id').onDelete('cascade'))
+        .addColumn('symbol', 'text', (c) => c.notNull())
+        .addColumn('added_at', t.instant, (c) => c.notNull())
+        .addPrimaryKeyConstraint('watchlist_pk', ['portfolio_id', 'symbol'])
+        .execute();
+    },
+  };
+}
+
+/** The ordered migrations for a dialect. */
+export function foliokitMigrations(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    '0001_initial': initial(dialect),
+  };
+}
+
+/** A Kysely MigrationProvider serving the migrations from memory (bundles have no folder to read). */
+export function migrationProvider(dialect: SqlDialect): MigrationProvider {
+  return { getMigrations: async () => foliokitMigrations(dialect) };
+}

@@ -1,0 +1,114 @@
+/**
+ * Table shapes of the shared Kysely store. Decimals are TEXT on SQLite and NUMERIC on PostgreSQL;
+ * both come back as strings. Instants are TEXT (ISO, `Z`) on SQLite and TIMESTAMPTZ on PostgreSQL;
+ * days are TEXT / DATE. Row mappers normalise what a driver returns (a `Date`, a string) to ISO.
+ */
+import type { Generated } from 'kysely';
+
+type Instant = string | Date;
+
+export interface PortfoliosTable {
+  id: string;
+  owner_id: string | null;
+  name: string;
+  description: string | null;
+  base_currency: string;
+  cost_basis_method: string;
+  cash: string;
+  net_deposits: string;
+  realized_pnl: string;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface PositionsTable {
+  portfolio_id: string;
+  symbol: string;
+  quantity: string;
+  cost_basis: string;
+  realized_pnl: string;
+  opened_at: Instant | null;
+  updated_at: Instant;
+}
+
+export interface LotsTable {
+  id: string;
+  portfolio_id: string;
+  symbol: string;
+  opened_at: Instant;
+  quantity: string;
+  cost_basis: string;
+}
+
+export interface TransactionsTable {
+  id: string;
+  portfolio_id: string;
+  kind: string;
+  symbol: string | null;
+  quantity: string | null;
+  price: string | null;
+  fee: string;
+  amount: string;
+  realized_pnl: string | null;
+  cash_after: string;
+  quantity_after: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  executed_at: Instant;
+  created_at: Instant;
+}
+
+export interface SnapshotsTable {
+  id: Generated<number>;
+  portfolio_id: string;
+  at: Instant;
+  day: string | Date;
+  kind: string;
+  cash: string;
+  market_value: string;
+  total_value: string;
+  cost_basis: string;
+  unrealized_pnl: string;
+  realized_pnl: string;
+  net_deposits: string;
+  flags: string;
+}
+
+export interface SymbolsTable {
+  symbol: string;
+  price: string;
+  at: Instant;
+  currency: string;
+  source: string;
+  updated_at: Instant;
+}
+
+export interface PriceHistoryTable {
+  symbol: string;
+  day: string | Date;
+  open: string | null;
+  high: string | null;
+  low: string | null;
+  close: string;
+  adj_close: string | null;
+  volume: string | null;
+  source: string;
+}
+
+export interface WatchlistTable {
+  portfolio_id: string;
+  symbol: string;
+  added_at: Instant;
+}
+
+/** The database as the Kysely store sees it. */
+export interface FoliokitDatabase {
+  portfolios: PortfoliosTable;
+  positions: PositionsTable;
+  lots: LotsTable;
+  transactions: TransactionsTable;
+  snapshots: SnapshotsTable;
+  symbols: SymbolsTable;
+  price_history: PriceHistoryTable;
+  watchlist: WatchlistTable;
+}

@@ -1,0 +1,462 @@
+/**
+ * The one Kysely implementation of the {@link Store} port, shared by the SQLite and PostgreSQL
+ * adapters. Dialect differences live here and only here (`forUpdate`, upsert details).
+ */
+import { type Kysely, Migrator, sql, type Transaction } from 'kysely';
+import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
+import type {
+  LedgerChangeRequest,
+  LedgerPlanner,
+  LedgerState,
+  LedgerWrite,
+  SnapshotQuery,
+  SnapshotRow,
+  Store,
+  SymbolPriceRow,
+  TransactionQuery,
+} from '../ports.js';
+import { migrationProvider, type SqlDialect } from './migrations.js';
+import {
+  isoOut,
+  lotFromRow,
+  lotToRow,
+  portfolioFromRow,
+  portfolioToRow,
+  positionFromRow,
+  positionToRow,
+  priceFromRow,
+  priceToRow,
+  snapshotFromRow,
+  snapshotToRow,
+  transactionFromRow,
+  transactionToRow,
+} from './rows.js';
+import type { FoliokitDatabase } from './schema.js';
+
+/** Options of {@link createKyselyStore}. */
+export interface KyselyStoreOptions {
+  /** A Kysely instance on the target database. The store owns it: `close()` destroys it. */
+  db: Kysely<FoliokitDatabase>;
+  /** Which SQL dialect `db` speaks. */
+  dialect: SqlDialect;
+  /** A name for logs. @default the dialect */
+  name?: string;
+  /** PostgreSQL schema to keep every table in (created when missing). @default the connection's default */
+  schema?: string;
+  /** Whether several processes may share the database. @default dialect === 'postgres' */
+  supportsMultiInstance?: boolean;
+  /** Called by `close()` after the Kysely instance is destroyed. */
+  onClose?: () => Promise<void> | void;
+}
+
+/** The Kysely store, with a few extras adapters build on. */
+export interface KyselyStore extends Store {
+  /** The Kysely instance (scoped to the schema, when one was given). */
+  readonly db: Kysely<FoliokitDatabase>;
+  readonly dialect: SqlDialect;
+  /** Applies a planned write inside an open transaction. */
+  applyWrite(trx: Transaction<FoliokitDatabase>, write: LedgerWrite): Promise<void>;
+}
+
+/**
+ * Builds the shared Kysely store on a Kysely instance. Adapters call this; users call
+ * `createSqliteStore` or `createPostgresStore`.
+ */
+export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
+  const { dialect } = options;
+  const root = options.db;
+  const db = options.schema ? root.withSchema(options.schema) : root;
+  const pg = dialect === 'postgres';
+  let closed = false;
+
+  const guard = () => {
+    if (closed) throw new FoliokitError('STORE_CLOSED', 'The store is closed');
+  };
+
+  /** Runs a store call, turning driver errors into STORE_ERROR and leaving ours untouched. */
+  async function run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    guard();
+    try {
+      return await fn();
+    } catch (error) {
+      if (isFoliokitError(error)) throw error;
+      throw wrapError(error, 'STORE_ERROR', `Store ${what} failed`);
+    }
+  }
+
+  async function applyWrite(trx: Transaction<FoliokitDatabase>, write: LedgerWrite): Promise<void> {
+    const t = write.transaction;
+    await trx
+      .updateTable('portfolios')
+      .set({
+        cash: write.portfolio.cash,
+        net_deposits: write.portfolio.netDeposits,
+        realized_pnl: write.portfolio.realizedPnl,
+        updated_at: write.portfolio.updatedAt,
+      })
+      .where('id', '=', t.portfolioId)
+      .execute();
+    if (write.position) {
+      const row = positionToRow(write.position);
+      await trx
+        .insertInto('positions')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['portfolio_id', 'symbol']).doUpdateSet({
+            quantity: row.quantity,
+            cost_basis: row.cost_basis,
+            realized_pnl: row.realized_pnl,
+            opened_at: row.opened_at,
+            updated_at: row.updated_at,
+          }),
+        )
+        .execute();
+    }
+    if (write.lots) {
+      if (write.lots.delete.length > 0) {
+        await trx.deleteFrom('lots').where('id', 'in', write.lots.delete).execute();
+      }
+      for (const lot of write.lots.update) {
+        await trx
+          .updateTable('lots')
+          .set({ quantity: lot.quantity, cost_basis: lot.costBasis })
+          .where('id', '=', lot.id)
+          .execute();
+      }
+      if (write.lots.insert.length > 0) {
+        await trx.insertInto('lots').values(write.lots.insert.map(lotToRow)).execute();
+      }
+    }
+    await trx.insertInto('transactions').values(transactionToRow(t)).execute();
+    if (write.snapshot) {
+      await trx.insertInto('snapshots').values(snapshotToRow(write.snapshot)).execute();
+    }
+  }
+
+  const store: KyselyStore = {
+    name: options.name ?? dialect,
+    supportsMultiInstance: options.supportsMultiInstance ?? pg,
+    db,
+    dialect,
+    applyWrite,
+
+    async migrate() {
+      guard();
+      try {
+        if (options.schema && pg) {
+          await sql`create schema if not exists ${sql.id(options.schema)}`.execute(root);
+        }
+        const migrator = new Migrator({
+          db,
+          provider: migrationProvider(dialect),
+          ...(options.schema ? { migrationTableSchema: options.schema } : {}),
+        });
+        const { error, results } = await migrator.migrateToLatest();
+        if (error) {
+          const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+          throw new FoliokitError('STORE_ERROR', `Migration ${failed} failed: ${(error as Error).message ?? error}`, {
+            migration: failed,
+          }, { cause: error });
+        }
+      } catch (error) {
+        if (isFoliokitError(error)) throw error;
+        throw wrapError(error, 'STORE_ERROR', 'Migrations failed');
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await root.destroy();
+      await options.onClose?.();
+    },
+
+    createPortfolio(row, openingDeposit) {
+      return run('createPortfolio', async () => {
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('portfolios').values(portfolioToRow(row)).execute();
+          if (openingDeposit) {
+            await trx.insertInto('transactions').values(transactionToRow(openingDeposit)).execute();
+          }
+        });
+      });
+    },
+
+    getPortfolio(id) {
+      return run('getPortfolio', async () => {
+        const r = await db.selectFrom('portfolios').selectAll().where('id', '=', id).executeTakeFirst();
+        return r ? portfolioFromRow(r) : null;
+      });
+    },
+
+    listPortfolios(query) {
+      return run('listPortfolios', async () => {
+        let q = db.selectFrom('portfolios').selectAll().orderBy('id').limit(query.limit);
+        if (query.ownerId !== undefined) q = q.where('owner_id', '=', query.ownerId);
+        if (query.afterId !== undefined) q = q.where('id', '>', query.afterId);
+        return (await q.execute()).map(portfolioFromRow);
+      });
+    },
+
+    updatePortfolio(id, patch) {
+      return run('updatePortfolio', async () => {
+        const set: { name?: string; description?: string | null; updated_at: string } = {
+          updated_at: patch.updatedAt,
+        };
+        if (patch.name !== undefined) set.name = patch.name;
+        if (patch.description !== undefined) set.description = patch.description;
+        const res = await db.updateTable('portfolios').set(set).where('id', '=', id).executeTakeFirst();
+        if (Number(res.numUpdatedRows) === 0) return null;
+        const r = await db.selectFrom('portfolios').selectAll().where('id', '=', id).executeTakeFirst();
+        return r ? portfolioFromRow(r) : null;
+      });
+    },
+
+    deletePortfolio(id) {
+      return run('deletePortfolio', async () => {
+        // Foreign keys cascade; the explicit deletes keep a store with foreign keys off just as clean.
+        return db.transaction().execute(async (trx) => {
+          for (const table of ['snapshots', 'watchlist', 'lots', 'positions', 'transactions'] as const) {
+            await trx.deleteFrom(table).where('portfolio_id', '=', id).execute();
+          }
+          const res = await trx.deleteFrom('portfolios').where('id', '=', id).executeTakeFirst();
+          return Number(res.numDeletedRows) > 0;
+        });
+      });
+    },
+
+    applyLedgerChange(request: LedgerChangeRequest, plan: LedgerPlanner) {
+      return run('applyLedgerChange', async () => {
+        await db.transaction().execute(async (trx) => {
+          let pq = trx.selectFrom('portfolios').selectAll().where('id', '=', request.portfolioId);
+          if (pg) pq = pq.forUpdate();
+          const p = await pq.executeTakeFirst();
+          if (!p) {
+            throw new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${request.portfolioId}`, {
+              field: 'portfolioId',
+              portfolioId: request.portfolioId,
+            });
+          }
+          const state: LedgerState = {
+            portfolio: portfolioFromRow(p),
+            position: null,
+            lots: [],
+            positions: [],
+            existing: null,
+          };
+          if (request.idempotencyKey !== undefined) {
+            const e = await trx
+              .selectFrom('transactions')
+              .selectAll()
+              .where('portfolio_id', '=', request.portfolioId)
+              .where('idempotency_key', '=', request.idempotencyKey)
+              .executeTakeFirst();
+            state.existing = e ? transactionFromRow(e) : null;
+          }
+          if (request.loadAllPositions) {
+            const rows = await trx
+              .selectFrom('positions')
+              .selectAll()
+              .where('portfolio_id', '=', request.portfolioId)
+              .orderBy('symbol')
+              .execute();
+            state.positions = rows.map(positionFromRow);
+            if (request.symbol) state.position = state.positions.find((x) => x.symbol === request.symbol) ?? null;
+          } else if (request.symbol) {
+            const r = await trx
+              .selectFrom('positions')
+              .selectAll()
+              .where('portfolio_id', '=', request.portfolioId)
+              .where('symbol', '=', request.symbol)
+              .executeTakeFirst();
+            state.position = r ? positionFromRow(r) : null;
+          }
+          if (request.symbol && request.loadLots) {
+            const rows = await trx
+              .selectFrom('lots')
+              .selectAll()
+              .where('portfolio_id', '=', request.portfolioId)
+              .where('symbol', '=', request.symbol)
+              .orderBy('opened_at')
+              .orderBy('id')
+              .execute();
+            state.lots = rows.map(lotFromRow);
+          }
+          const write = plan(state);
+          if (write) await applyWrite(trx, write);
+        });
+      });
+    },
+
+    listPositions(portfolioId) {
+      return run('listPositions', async () => {
+        const rows = await db
+          .selectFrom('positions')
+          .selectAll()
+          .where('portfolio_id', '=', portfolioId)
+          .orderBy('symbol')
+          .execute();
+        return rows.map(positionFromRow);
+      });
+    },
+
+    listLots(portfolioId, symbol) {
+      return run('listLots', async () => {
+        let q = db.selectFrom('lots').selectAll().where('portfolio_id', '=', portfolioId);
+        if (symbol !== undefined) q = q.where('symbol', '=', symbol);
+        const rows = await q.orderBy('symbol').orderBy('opened_at').orderBy('id').execute();
+        return rows.map(lotFromRow);
+      });
+    },
+
+    listTransactions(portfolioId, query: TransactionQuery) {
+      return run('listTransactions', async () => {
+        const desc = (query.order ?? 'desc') === 'desc';
+        let q = db.selectFrom('transactions').selectAll().where('portfolio_id', '=', portfolioId);
+        if (query.kinds && query.kinds.length > 0) q = q.where('kind', 'in', [...query.kinds]);
+        if (query.until !== undefined) q = q.where('executed_at', '<=', query.until);
+        if (query.before) {
+          const { executedAt, id } = query.before;
+          q = q.where((eb) =>
+            desc
+              ? eb.or([eb('executed_at', '<', executedAt), eb.and([eb('executed_at', '=', executedAt), eb('id', '<', id)])])
+              : eb.or([eb('executed_at', '>', executedAt), eb.and([eb('executed_at', '=', executedAt), eb('id', '>', id)])]),
+          );
+        }
+        const dir = desc ? 'desc' : 'asc';
+        const rows = await q.orderBy('executed_at', dir).orderBy('id', dir).limit(query.limit).execute();
+        return rows.map(transactionFromRow);
+      });
+    },
+
+    addWatch(portfolioId, symbol, at) {
+      return run('addWatch', async () => {
+        await db
+          .insertInto('watchlist')
+          .values({ portfolio_id: portfolioId, symbol, added_at: at })
+          .onConflict((oc) => oc.columns(['portfolio_id', 'symbol']).doNothing())
+          .execute();
+      });
+    },
+
+    removeWatch(portfolioId, symbol) {
+      return run('removeWatch', async () => {
+        const res = await db
+          .deleteFrom('watchlist')
+          .where('portfolio_id', '=', portfolioId)
+          .where('symbol', '=', symbol)
+          .executeTakeFirst();
+        return Number(res.numDeletedRows) > 0;
+      });
+    },
+
+    listWatch(portfolioId) {
+      return run('listWatch', async () => {
+        const rows = await db
+          .selectFrom('watchlist')
+          .select(['symbol', 'added_at'])
+          .where('portfolio_id', '=', portfolioId)
+          .orderBy('symbol')
+          .execute();
+        return rows.map((r) => ({ symbol: r.symbol, addedAt: isoOut(r.added_at) }));
+      });
+    },
+
+    insertSnapshots(rows: readonly SnapshotRow[], opts) {
+      return run('insertSnapshots', async () => {
+        if (rows.length === 0) return;
+        await db.transaction().execute(async (trx) => {
+          for (let i = 0; i < rows.length; i += 500) {
+            const chunk = rows.slice(i, i + 500).map(snapshotToRow);
+            if (opts?.replace === 'day') {
+              await trx
+                .insertInto('snapshots')
+                .values(chunk)
+                .onConflict((oc) =>
+                  oc
+                    .columns(['portfolio_id', 'kind', 'day'])
+                    .where(sql<boolean>`kind in ('daily', 'backfill')`)
+                    .doUpdateSet((eb) => ({
+                      at: eb.ref('excluded.at'),
+                      cash: eb.ref('excluded.cash'),
+                      market_value: eb.ref('excluded.market_value'),
+                      total_value: eb.ref('excluded.total_value'),
+                      cost_basis: eb.ref('excluded.cost_basis'),
+                      unrealized_pnl: eb.ref('excluded.unrealized_pnl'),
+                      realized_pnl: eb.ref('excluded.realized_pnl'),
+                      net_deposits: eb.ref('excluded.net_deposits'),
+                      flags: eb.ref('excluded.flags'),
+                    })),
+                )
+                .execute();
+            } else {
+              await trx.insertInto('snapshots').values(chunk).execute();
+            }
+          }
+        });
+      });
+    },
+
+    listSnapshots(portfolioId, query: SnapshotQuery) {
+      return run('listSnapshots', async () => {
+        let q = db.selectFrom('snapshots').selectAll().where('portfolio_id', '=', portfolioId);
+        if (query.from !== undefined) q = q.where('at', '>=', query.from);
+        if (query.to !== undefined) q = q.where('at', '<=', query.to);
+        if (query.kinds && query.kinds.length > 0) q = q.where('kind', 'in', [...query.kinds]);
+        q = q.orderBy('at').orderBy('id');
+        if (query.limit !== undefined) q = q.limit(query.limit);
+        return (await q.execute()).map(snapshotFromRow);
+      });
+    },
+
+    upsertPrices(rows: readonly SymbolPriceRow[]) {
+      return run('upsertPrices', async () => {
+        if (rows.length === 0) return;
+        await db.transaction().execute(async (trx) => {
+          for (let i = 0; i < rows.length; i += 500) {
+            await trx
+              .insertInto('symbols')
+              .values(rows.slice(i, i + 500).map(priceToRow))
+              .onConflict((oc) =>
+                oc
+                  .column('symbol')
+                  .doUpdateSet((eb) => ({
+                    price: eb.ref('excluded.price'),
+                    at: eb.ref('excluded.at'),
+                    currency: eb.ref('excluded.currency'),
+                    source: eb.ref('excluded.source'),
+                    updated_at: eb.ref('excluded.updated_at'),
+                  }))
+                  .where(sql.ref('excluded.at'), '>=', sql.ref('symbols.at')),
+              )
+              .execute();
+          }
+        });
+      });
+    },
+
+    getPrices(symbols) {
+      return run('getPrices', async () => {
+        let q = db.selectFrom('symbols').selectAll().orderBy('symbol');
+        if (symbols !== undefined) {
+          if (symbols.length === 0) return [];
+          q = q.where('symbol', 'in', [...symbols]);
+        }
+        return (await q.execute()).map(priceFromRow);
+      });
+    },
+
+    listActiveSymbols() {
+      return run('listActiveSymbols', async () => {
+        const rows = await db
+          .selectFrom('positions')
+          .select('symbol')
+          .where('quantity', '<>', '0')
+          .union(db.selectFrom('watchlist').select('symbol'))
+          .execute();
+        return [...new Set(rows.map((r) => r.symbol))].sort();
+      });
+    },
+  };
+  return store;
+}

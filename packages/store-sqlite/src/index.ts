@@ -1,0 +1,104 @@
+/**
+ * @packageDocumentation
+ * `@foliokit/store-sqlite`: the embedded default store, on better-sqlite3.
+ */
+import {
+  createKyselyStore,
+  type FoliokitDatabase,
+  FoliokitError,
+  isFoliokitError,
+  type KyselyStore,
+  wrapError,
+} from '@foliokit/core';
+import { Kysely } from 'kysely';
+import { LockedSqliteDialect, type SqliteDatabaseLike, StatementCache } from './dialect.js';
+import { ConnectionLock } from './lock.js';
+import { createNativeLedger } from './native-ledger.js';
+
+export type { SqliteDatabaseLike } from './dialect.js';
+
+/** Options of {@link createSqliteStore}: a file name, or a better-sqlite3 database you opened. */
+export type CreateSqliteStoreOptions =
+  | {
+      /** Path of the database file, or `':memory:'`. Created when missing. */
+      filename: string;
+      /** How long a write waits for another process's lock, in ms. @default 5000 */
+      busyTimeoutMs?: number;
+      /** Run migrations on open. @default true */
+      migrate?: boolean;
+    }
+  | {
+      /** An open better-sqlite3 `Database`. The store takes ownership: `close()` closes it. */
+      database: SqliteDatabaseLike;
+      busyTimeoutMs?: number;
+      migrate?: boolean;
+    };
+
+/** The SQLite store. */
+export interface SqliteStore extends KyselyStore {
+  /** The underlying better-sqlite3 database. */
+  readonly database: SqliteDatabaseLike;
+}
+
+/**
+ * Opens a SQLite store: WAL journal, `synchronous = NORMAL`, foreign keys on, a busy timeout, and
+ * migrations run on open. Writes begin with `BEGIN IMMEDIATE`, so several processes may share one
+ * file: a writer waits up to `busyTimeoutMs` for another, then fails with `STORE_ERROR`.
+ *
+ * @example
+ * ```ts
+ * const store = await createSqliteStore({ filename: 'folio.db' });
+ * ```
+ */
+export async function createSqliteStore(options: CreateSqliteStoreOptions): Promise<SqliteStore> {
+  if (typeof options !== 'object' || options === null) {
+    throw new FoliokitError('INVALID_CONFIGURATION', 'createSqliteStore needs { filename } or { database }');
+  }
+  let database: SqliteDatabaseLike;
+  if ('database' in options && options.database) {
+    database = options.database;
+  } else if ('filename' in options && typeof options.filename === 'string' && options.filename.length > 0) {
+    const { default: Database } = await import('better-sqlite3');
+    try {
+      database = new Database(options.filename) as unknown as SqliteDatabaseLike;
+    } catch (error) {
+      throw wrapError(error, 'STORE_ERROR', `Cannot open SQLite database ${options.filename}`, { field: 'filename' });
+    }
+  } else {
+    throw new FoliokitError('INVALID_CONFIGURATION', 'createSqliteStore needs { filename } or { database }', {
+      field: 'filename',
+    });
+  }
+  const busy = options.busyTimeoutMs ?? 5000;
+  if (!database.memory) database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busy))}`);
+
+  const lock = new ConnectionLock();
+  const statements = new StatementCache(database);
+  const db = new Kysely<FoliokitDatabase>({ dialect: new LockedSqliteDialect(database, lock, statements) });
+  const base = createKyselyStore({ db, dialect: 'sqlite', name: 'sqlite', supportsMultiInstance: false });
+  const native = createNativeLedger(database, statements, lock);
+  let closed = false;
+
+  const store: SqliteStore = Object.assign(Object.create(null) as object, base, {
+    database,
+    async applyLedgerChange(...args: Parameters<KyselyStore['applyLedgerChange']>) {
+      if (closed) throw new FoliokitError('STORE_CLOSED', 'The store is closed');
+      try {
+        await native(...args);
+      } catch (error) {
+        if (isFoliokitError(error)) throw error;
+        throw wrapError(error, 'STORE_ERROR', 'Store applyLedgerChange failed');
+      }
+    },
+    async close() {
+      closed = true;
+      await base.close();
+    },
+  }) as SqliteStore;
+
+  if (options.migrate ?? true) await store.migrate();
+  return store;
+}

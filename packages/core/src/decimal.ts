@@ -52,6 +52,9 @@ export function parseDecimal(input: unknown, field: string): Dec {
     if (!Number.isFinite(input)) {
       throw invalid(field, `${field} must be a finite number`);
     }
+    if (Math.abs(input) > Number.MAX_SAFE_INTEGER) {
+      throw invalid(field, `${field} is beyond 2^53 − 1 and not exact as a number; pass it as a decimal string`);
+    }
     text = String(input);
   } else if (typeof input === 'string') {
     text = input.trim();

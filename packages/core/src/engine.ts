@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type Dec, dec, fmt, parseDecimal, roundDerived, ZERO } from './decimal.js';
-import { ERROR_CODES, FoliokitError, isFoliokitError, wrapError } from './errors.js';
+import { ERROR_CODES, FoliokitError, isFoliokitError } from './errors.js';
 import { EventBus, type FoliokitEvent, type FoliokitEventName, type Listener } from './events.js';
 import { newId } from './ids.js';
 import { planCash, planTrade } from './ledger.js';
@@ -524,7 +524,14 @@ export class PortfolioEngine {
     try {
       batch = await this.marketData.getQuotes([symbol]);
     } catch (error) {
-      throw wrapError(error, 'PRICE_UNAVAILABLE', `No price for ${symbol}`, { field: 'price', symbol });
+      if (isFoliokitError(error) && error.code === 'UNKNOWN_SYMBOL') throw error;
+      const why = error instanceof Error ? error.message : String(error);
+      throw new FoliokitError(
+        'PRICE_UNAVAILABLE',
+        `No price for ${symbol}: the market-data provider failed (${why})`,
+        { field: 'price', symbol, providerCode: isFoliokitError(error) ? error.code : undefined },
+        { cause: error },
+      );
     }
     const quote = batch.quotes[symbol];
     if (!quote) {

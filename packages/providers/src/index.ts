@@ -1,2 +1,3 @@
 export * from './simulated.js';
 export * from './validate.js';
+export * from './static.js';

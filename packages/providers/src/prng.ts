@@ -4,7 +4,7 @@
  */
 
 /** The murmur3 32-bit finaliser: a good avalanche in five operations. */
-function fmix32(input: number): number {
+export function fmix32(input: number): number {
   let h = input | 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -44,4 +44,9 @@ export function normal(base: number, stream: number, a: number, b: number): numb
   const u1 = uniform(base, stream, a, b);
   const u2 = uniform(base ^ 0x5bd1e995, stream, a, b);
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+/** A uniform draw in (0, 1) from a 32-bit hash. */
+export function toUniform(hash: number): number {
+  return (hash + 0.5) / 4294967296;
 }

@@ -18,7 +18,7 @@ import {
   systemClock,
   toIso,
 } from '@foliokit/core';
-import { hashString, normal, uniform } from './prng.js';
+import { fmix32, hash4, hashString, normal, toUniform } from './prng.js';
 import { checkNumberOption, checkRange, normalizeSymbol, throwIfAborted, uniqueSymbols } from './util.js';
 
 /** A built-in simulated symbol: its name, its price on the anchor day, and its annual volatility. */
@@ -108,10 +108,9 @@ const MAX_PRICE = 1e9;
 
 const STREAM_DAY = 1;
 const STREAM_BRIDGE = 2;
-const STREAM_OPEN = 3;
-const STREAM_HIGH = 4;
-const STREAM_LOW = 5;
-const STREAM_VOLUME = 6;
+const STREAM_BAR = 3;
+/** Standard deviation of the open inside the day's bridge, in daily sigmas. */
+const OPEN_SD = Math.sqrt(OPEN_FRACTION * (1 - OPEN_FRACTION));
 
 interface SymbolModel {
   symbol: string;
@@ -122,6 +121,7 @@ interface SymbolModel {
   /** Log drift per day, with the Itô correction: (mu - sigma^2 / 2) dt. */
   driftPerDay: number;
   sigmaPerDay: number;
+  /** Typical daily volume, in thousands of shares. */
   baseVolume: number;
   /** Log price at close(i) for i = 0, 1, 2, ... */
   forward: number[];
@@ -182,7 +182,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Simu
       sigma,
       driftPerDay: (drift - (sigma * sigma) / 2) / YEAR_DAYS,
       sigmaPerDay: sigma / Math.sqrt(YEAR_DAYS),
-      baseVolume: 2_000_000 + (hashString(`volume:${symbol}`) % 58) * 1_000_000,
+      baseVolume: 2_000 + (hashString(`volume:${symbol}`) % 58) * 1_000,
       forward: [Math.log(start)],
       backward: [Math.log(start)],
     });
@@ -253,22 +253,33 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Simu
     const prev = logClose(m, i - 1);
     const last = logClose(m, i);
     const sd = m.sigmaPerDay;
-    const openLog =
-      prev +
-      (last - prev) * OPEN_FRACTION +
-      Math.sqrt(OPEN_FRACTION * (1 - OPEN_FRACTION)) * sd * normal(m.key, STREAM_OPEN, i, 0);
-    const open = Math.exp(openLog);
+    // Cheap normals for the synthetic open/high/low: Irwin–Hall sums of four 16-bit uniforms
+    // (unit variance, tails cut at ±3.5), from hashes chained off one keyed hash.
+    const h1 = hash4(m.key, STREAM_BAR, i, 0);
+    const h2 = fmix32(h1 ^ 0x68e31da4);
+    const h3 = fmix32(h2 ^ 0xb5297a4d);
+    const h4 = fmix32(h3 ^ 0x1b56c4e9);
+    const h5 = fmix32(h4 ^ 0x7f4a7c15);
+    const h6 = fmix32(h5 ^ 0x2545f491);
+    const h7 = fmix32(h6 ^ 0x9e3779b9);
+    const zOpen = irwinHall(h1, h2);
+    const zHigh = irwinHall(h3, h4);
+    const zLow = irwinHall(h5, h6);
     const close = Math.exp(last);
-    const high = Math.max(open, close) * Math.exp(Math.abs(normal(m.key, STREAM_HIGH, i, 0)) * sd * 0.5);
-    const low = Math.min(open, close) * Math.exp(-Math.abs(normal(m.key, STREAM_LOW, i, 0)) * sd * 0.5);
-    const volume = Math.round(m.baseVolume * Math.exp(0.35 * (uniform(m.key, STREAM_VOLUME, i, 0) * 2 - 1)));
+    const open = Math.exp(prev + (last - prev) * OPEN_FRACTION + OPEN_SD * sd * zOpen);
+    // exp(x) ≈ 1 + x + x²/2 for the small intraday excursions (|x| < 0.1).
+    const up = Math.min(Math.abs(zHigh) * sd * 0.5, 0.1);
+    const down = Math.min(Math.abs(zLow) * sd * 0.5, 0.1);
+    const high = Math.max(open, close) * (1 + up + (up * up) / 2);
+    const low = Math.min(open, close) * (1 - down + (down * down) / 2);
+    const volumeThousands = Math.round(m.baseVolume * (0.7 + 0.6 * toUniform(h7)));
     return {
       day,
       open: formatPrice(open),
       high: formatPrice(high),
       low: formatPrice(low),
       close: formatPrice(close),
-      volume: String(volume),
+      volume: volumeThousands === 0 ? '0' : `${intString(volumeThousands)}000`,
     };
   };
 
@@ -336,23 +347,56 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Simu
   };
 }
 
+/** A standard-ish normal from two 32-bit hashes: the sum of four 16-bit uniforms, centred and scaled. */
+function irwinHall(a: number, b: number): number {
+  const sum = (a & 0xffff) + (a >>> 16) + (b & 0xffff) + (b >>> 16) + 2;
+  return (sum / 65536 - 2) * 1.7320508075688772;
+}
+
+/** Strings of small integers and of 4-digit fractions, built once: formatting dominates history's cost. */
+const SMALL_INTS = 100_000;
+let intStrings: string[] | undefined;
+let fracStrings: string[] | undefined;
+
+function intString(value: number): string {
+  if (value >= SMALL_INTS) return String(value);
+  if (intStrings === undefined) intStrings = Array.from({ length: SMALL_INTS }, (_, i) => String(i));
+  return intStrings[value] as string;
+}
+
+/** `''`, `'.0001'`, ..., `'.5'`, ..., `'.9999'`: the fraction part of 0..9999 ten-thousandths. */
+function fracString(units: number): string {
+  if (fracStrings === undefined) {
+    fracStrings = Array.from({ length: 10_000 }, (_, i) =>
+      i === 0 ? '' : `.${String(i).padStart(4, '0')}`.replace(/0+$/, ''),
+    );
+  }
+  return fracStrings[units] as string;
+}
+
 /** A price rounded to 4 decimals, clamped to [0.0001, 1e9], without trailing zeros. */
 function formatPrice(value: number): string {
   const clamped = value < MIN_PRICE ? MIN_PRICE : value > MAX_PRICE ? MAX_PRICE : value;
   const units = Math.round(clamped * 10_000);
   const whole = Math.floor(units / 10_000);
-  let frac = units - whole * 10_000;
-  if (frac === 0) return String(whole);
-  let digits = 4;
-  while (frac % 10 === 0) {
-    frac /= 10;
-    digits--;
+  return intString(whole) + fracString(units - whole * 10_000);
+}
+
+const dayStrings = new Map<number, string>();
+
+/** `YYYY-MM-DD` of a count of days since 1970-01-01, memoised (every symbol's history shares its days). */
+function dayString(epochDay: number): string {
+  let text = dayStrings.get(epochDay);
+  if (text === undefined) {
+    if (dayStrings.size >= 200_000) dayStrings.clear();
+    text = civilDay(epochDay);
+    dayStrings.set(epochDay, text);
   }
-  return `${whole}.${String(frac).padStart(digits, '0')}`;
+  return text;
 }
 
 /** `YYYY-MM-DD` of a count of days since 1970-01-01 (the civil-from-days algorithm, proleptic Gregorian). */
-function dayString(epochDay: number): string {
+function civilDay(epochDay: number): string {
   const z = epochDay + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;

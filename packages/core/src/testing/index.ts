@@ -4,3 +4,5 @@
  * suites every store and provider runs.
  */
 export { createManualClock, type ManualClock } from './clock.js';
+export { createTestProvider, type TestProvider } from './provider.js';
+export { PORTFOLIO_TABLES, runStoreConformance, type StoreConformanceOptions } from './conformance.js';

@@ -65,12 +65,14 @@ export function parseDecimal(input: unknown, field: string): Dec {
     throw invalid(field, `${field} must be a decimal number, got ${JSON.stringify(String(input).slice(0, 40))}`);
   }
   // Reject huge exponents before decimal.js tries to build the value (it would overflow to Infinity).
-  const exp = /[eE]([+-]?\d+)$/.exec(text);
-  if (exp && Math.abs(Number(exp[1])) > 40) {
-    throw invalid(field, `${field} is out of range`);
+  if (text.includes('e') || text.includes('E')) {
+    const exp = /[eE]([+-]?\d+)$/.exec(text);
+    if (exp && Math.abs(Number(exp[1])) > 40) {
+      throw invalid(field, `${field} is out of range`);
+    }
   }
   const value = new Dec(text);
-  if (!value.isFinite() || value.abs().gt(MAX_ABS)) {
+  if (!value.isFinite() || (value.e >= 18 && value.abs().gt(MAX_ABS))) {
     throw invalid(field, `${field} is out of range (at most 10^18 in absolute value)`);
   }
   if (value.decimalPlaces() > MAX_SCALE) {
@@ -91,7 +93,7 @@ export function fmt(value: Dec): string {
   return value.toFixed();
 }
 
-/** Rounds a derived value (one that needed a division) to {@link DERIVED_SCALE} places. */
+/** Rounds a value to {@link DERIVED_SCALE} places, half-even. */
 export function roundDerived(value: Dec): Dec {
   return value.toDecimalPlaces(DERIVED_SCALE, Dec.ROUND_HALF_EVEN);
 }
@@ -105,4 +107,71 @@ export function sum(values: Iterable<Dec>): Dec {
 
 function invalid(field: string, message: string): FoliokitError {
   return new FoliokitError('VALIDATION_FAILED', message, { field });
+}
+
+const POW10: bigint[] = [];
+function pow10(n: number): bigint {
+  let p = POW10[n];
+  if (p === undefined) {
+    p = 10n ** BigInt(n);
+    POW10[n] = p;
+  }
+  return p;
+}
+
+/** A decimal as an integer and a scale: `12.345` → `[12345n, 3]`. */
+function toScaled(value: Dec | string): [bigint, number] {
+  const text = typeof value === 'string' ? value : value.toFixed();
+  const negative = text.startsWith('-');
+  const body = negative ? text.slice(1) : text;
+  const dot = body.indexOf('.');
+  const scale = dot < 0 ? 0 : body.length - dot - 1;
+  const digits = dot < 0 ? body : body.slice(0, dot) + body.slice(dot + 1);
+  const n = BigInt(digits);
+  return [negative ? -n : n, scale];
+}
+
+/** Prints `n / 10^scale` canonically (no trailing zeros, `"0"` for zero). */
+function scaledToString(n: bigint, scale: number): string {
+  if (n === 0n) return '0';
+  const negative = n < 0n;
+  let digits = (negative ? -n : n).toString();
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    let end = digits.length;
+    while (end > digits.length - scale && digits.charCodeAt(end - 1) === 48) end--;
+    const point = digits.length - scale;
+    digits = end === point ? digits.slice(0, point) : `${digits.slice(0, point)}.${digits.slice(point, end)}`;
+  }
+  return negative ? `-${digits}` : digits;
+}
+
+/**
+ * `a / b` rounded half-even to `places` decimal places, computed exactly with integers (one
+ * rounding, never two). Used for every derived value that needs a division. Strings must be plain
+ * decimal strings as {@link fmt} prints them (no exponent).
+ *
+ * @throws RangeError when `b` is zero.
+ */
+export function divide(a: Dec | string, b: Dec | string, places: number = DERIVED_SCALE): Dec {
+  return new Dec(divideToString(a, b, places));
+}
+
+/** {@link divide}, printed: `divideToString('10', '3', 4) === '3.3333'`. */
+export function divideToString(a: Dec | string, b: Dec | string, places: number = DERIVED_SCALE): string {
+  const [av, as] = toScaled(a);
+  const [bv, bs] = toScaled(b);
+  if (bv === 0n) throw new RangeError('division by zero');
+  // a / b = (av / 10^as) / (bv / 10^bs); scaled by 10^places.
+  let num = av * pow10(bs + places);
+  let den = bv * pow10(as);
+  if (den < 0n) {
+    num = -num;
+    den = -den;
+  }
+  let q = num / den;
+  const r = num % den;
+  const twice = (r < 0n ? -r : r) * 2n;
+  if (twice > den || (twice === den && q % 2n !== 0n)) q += num < 0n ? -1n : 1n;
+  return scaledToString(q, places);
 }

@@ -34,6 +34,7 @@ export interface SqliteStatementLike {
   get(...params: unknown[]): unknown;
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   iterate(...params: unknown[]): IterableIterator<unknown>;
+  raw(toggle?: boolean): SqliteStatementLike;
 }
 
 /** Prepared statements by SQL text, bounded. */

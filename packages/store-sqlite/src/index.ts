@@ -81,18 +81,24 @@ export async function createSqliteStore(options: CreateSqliteStoreOptions): Prom
   const base = createKyselyStore({ db, dialect: 'sqlite', name: 'sqlite', supportsMultiInstance: false });
   const native = createNativeLedger(database, statements, lock);
   let closed = false;
+  /** Wraps a native method: refuses after close, turns driver errors into STORE_ERROR. */
+  function guarded<A extends unknown[], R>(what: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return async (...args: A) => {
+      if (closed) throw new FoliokitError('STORE_CLOSED', 'The store is closed');
+      try {
+        return await fn(...args);
+      } catch (error) {
+        if (isFoliokitError(error)) throw error;
+        throw wrapError(error, 'STORE_ERROR', `Store ${what} failed`);
+      }
+    };
+  }
 
   const store: SqliteStore = Object.assign(Object.create(null) as object, base, {
     database,
-    async applyLedgerChange(...args: Parameters<KyselyStore['applyLedgerChange']>) {
-      if (closed) throw new FoliokitError('STORE_CLOSED', 'The store is closed');
-      try {
-        await native(...args);
-      } catch (error) {
-        if (isFoliokitError(error)) throw error;
-        throw wrapError(error, 'STORE_ERROR', 'Store applyLedgerChange failed');
-      }
-    },
+    applyLedgerChange: guarded('applyLedgerChange', native.applyLedgerChange),
+    getPortfolio: guarded('getPortfolio', native.getPortfolio),
+    listPositions: guarded('listPositions', native.listPositions),
     async close() {
       closed = true;
       await base.close();

@@ -36,7 +36,10 @@ export function dayOut(value: unknown): string {
 
 /** A driver's decimal (string from NUMERIC or TEXT) as a canonical decimal string. */
 export function decOut(value: unknown): string {
-  const text = String(value);
+  const text = typeof value === 'string' ? value : String(value);
+  const last = text.charCodeAt(text.length - 1);
+  // Fast path: canonical strings (what we write) end in a non-zero digit or are integers.
+  if (last !== 48 && last !== 46) return text;
   if (!text.includes('.')) return text === '-0' ? '0' : text;
   // PostgreSQL NUMERIC keeps trailing zeros of the stored scale: strip them.
   const trimmed = text.replace(/0+$/, '').replace(/\.$/, '');

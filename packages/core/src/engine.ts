@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { type Dec, dec, fmt, parseDecimal, roundDerived, ZERO } from './decimal.js';
+import { type Dec, dec, divideToString, fmt, parseDecimal, ZERO } from './decimal.js';
 import { ERROR_CODES, FoliokitError, isFoliokitError } from './errors.js';
 import { EventBus, type FoliokitEvent, type FoliokitEventName, type Listener } from './events.js';
 import { newId } from './ids.js';
@@ -21,6 +21,7 @@ import {
   type TransactionRow,
 } from './ports.js';
 import { parseInstant, systemClock, toIso } from './time.js';
+import { type KnownPrice, valuePortfolio } from './valuation.js';
 import type { Page, Portfolio, Position, Transaction, Valuation, ValuedPosition, WatchlistItem } from './types.js';
 import {
   checkId,
@@ -171,12 +172,11 @@ function publicTransaction(row: TransactionRow): Transaction {
 }
 
 function publicPosition(row: PositionRow): Position {
-  const qty = dec(row.quantity);
   return {
     symbol: row.symbol,
     quantity: row.quantity,
     costBasis: row.costBasis,
-    averageCost: qty.isZero() ? '0' : fmt(roundDerived(dec(row.costBasis).div(qty))),
+    averageCost: row.quantity === '0' ? '0' : divideToString(row.costBasis, row.quantity),
     realizedPnl: row.realizedPnl,
     openedAt: row.openedAt,
   };
@@ -185,14 +185,6 @@ function publicPosition(row: PositionRow): Position {
 function hashRequest(parts: Record<string, string | undefined>): string {
   const canonical = JSON.stringify(Object.entries(parts).filter(([, v]) => v !== undefined));
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 32);
-}
-
-/** A price the engine knows for a symbol. */
-interface KnownPrice {
-  price: Dec;
-  at: string;
-  source: string;
-  stale: boolean;
 }
 
 /**
@@ -593,74 +585,10 @@ export class PortfolioEngine {
     checkId(id);
     const [portfolio, rows] = await Promise.all([this.store.getPortfolio(id), this.store.listPositions(id)]);
     if (!portfolio) throw notFound(id);
-    const open = rows.filter((r) => r.quantity !== '0');
-    const prices = await this.latestPrices(open.map((r) => r.symbol));
-    const cash = dec(portfolio.cash);
-    let marketValue = ZERO;
-    let costBasis = ZERO;
-    const unpriced: string[] = [];
-    const stale: string[] = [];
-    const valued: Array<{ pos: Position; qty: Dec; cost: Dec; known: KnownPrice | undefined; mv: Dec | null }> = [];
-    for (const row of open) {
-      const known = prices.get(row.symbol);
-      const qty = dec(row.quantity);
-      const cost = dec(row.costBasis);
-      let mv: Dec | null = null;
-      if (known) {
-        mv = qty.times(known.price);
-        marketValue = marketValue.plus(mv);
-        costBasis = costBasis.plus(cost);
-        if (known.stale) stale.push(row.symbol);
-      } else {
-        unpriced.push(row.symbol);
-      }
-      valued.push({ pos: publicPosition(row), qty, cost, known, mv });
-    }
-    const totalValue = cash.plus(marketValue);
-    const positions: ValuedPosition[] = valued.map(({ pos, cost, known, mv }) => {
-      if (!known || !mv) {
-        return {
-          ...pos,
-          price: null,
-          priceAt: null,
-          priceSource: null,
-          stale: false,
-          marketValue: null,
-          unrealizedPnl: null,
-          unrealizedPnlPercent: null,
-          weight: null,
-        };
-      }
-      const pnl = mv.minus(cost);
-      return {
-        ...pos,
-        price: fmt(known.price),
-        priceAt: known.at,
-        priceSource: known.source,
-        stale: known.stale,
-        marketValue: fmt(mv),
-        unrealizedPnl: fmt(pnl),
-        unrealizedPnlPercent: cost.isZero() ? null : fmt(pnl.div(cost).times(100).toDecimalPlaces(4)),
-        weight: totalValue.isZero() ? null : fmt(mv.div(totalValue).toDecimalPlaces(6)),
-      };
-    });
-    return {
-      portfolioId: id,
-      baseCurrency: portfolio.baseCurrency,
-      at: toIso(this.clock.now()),
-      cash: portfolio.cash,
-      positions,
-      totals: {
-        marketValue: fmt(marketValue),
-        totalValue: fmt(totalValue),
-        costBasis: fmt(costBasis),
-        unrealizedPnl: fmt(marketValue.minus(costBasis)),
-        realizedPnl: portfolio.realizedPnl,
-        netDeposits: portfolio.netDeposits,
-      },
-      unpriced,
-      stale,
-    };
+    const symbols: string[] = [];
+    for (const r of rows) if (r.quantity !== '0') symbols.push(r.symbol);
+    const prices = await this.latestPrices(symbols);
+    return valuePortfolio(portfolio, rows, prices, toIso(this.clock.now()));
   }
 
   /**
@@ -677,7 +605,7 @@ export class PortfolioEngine {
       for (const s of symbols) {
         const q = batch.quotes[s];
         const price = q ? safePrice(q.price) : null;
-        if (q && price) out.set(s, { price, at: q.at, source: q.source, stale: false });
+        if (q && price) out.set(s, { price, text: fmt(price), at: q.at, source: q.source, stale: false });
         else missing.push(s);
       }
     } catch (error) {
@@ -688,7 +616,7 @@ export class PortfolioEngine {
     if (missing.length > 0) {
       for (const row of await this.store.getPrices(missing)) {
         const price = safePrice(row.price);
-        if (price) out.set(row.symbol, { price, at: row.at, source: row.source, stale: true });
+        if (price) out.set(row.symbol, { price, text: fmt(price), at: row.at, source: row.source, stale: true });
       }
     }
     return out;

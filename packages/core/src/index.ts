@@ -17,7 +17,7 @@ export * from './types.js';
 export * from './ports.js';
 export * from './events.js';
 export { ERROR_CODES, type ErrorCode, type ErrorDetails, FoliokitError, isFoliokitError, wrapError } from './errors.js';
-export { Dec, type DecimalInput, DERIVED_SCALE, dec, fmt, parseDecimal, roundDerived, sum, ZERO } from './decimal.js';
+export { Dec, type DecimalInput, DERIVED_SCALE, dec, divide, divideToString, fmt, parseDecimal, roundDerived, sum, ZERO } from './decimal.js';
 export {
   type Clock,
   dayOf,

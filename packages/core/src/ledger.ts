@@ -3,7 +3,7 @@
  * plan the writes or throw a typed error. No I/O here, so a store may run a plan inside a
  * synchronous transaction, and the rules are the same on every backend.
  */
-import { type Dec, DERIVED_SCALE, dec, fmt, roundDerived, ZERO } from './decimal.js';
+import { type Dec, DERIVED_SCALE, dec, divide, fmt, ZERO } from './decimal.js';
 import { FoliokitError } from './errors.js';
 import type { LedgerState, LedgerWrite, LotRow, PositionRow, TransactionKind, TransactionRow } from './ports.js';
 
@@ -208,7 +208,7 @@ export function planTrade(state: LedgerState, cmd: TradeCommand): { write: Ledge
         left = left.minus(lq);
         lots.delete.push(lot.id);
       } else {
-        const part = roundDerived(lc.times(left).div(lq));
+        const part = divide(lc.times(left), lq);
         removedCost = removedCost.plus(part);
         lots.update.push({ id: lot.id, quantity: fmt(lq.minus(left)), costBasis: fmt(lc.minus(part)) });
         left = ZERO;
@@ -222,7 +222,7 @@ export function planTrade(state: LedgerState, cmd: TradeCommand): { write: Ledge
     }
     if (newQty.isZero()) removedCost = heldCost;
   } else {
-    removedCost = newQty.isZero() ? heldCost : roundDerived(heldCost.times(cmd.quantity).div(held));
+    removedCost = newQty.isZero() ? heldCost : divide(heldCost.times(cmd.quantity), held);
   }
   const realized = proceeds.minus(removedCost);
   const position: PositionRow = {

@@ -1,0 +1,373 @@
+/**
+ * The price book: the one table of latest prices (symbol → price, instant, currency, source) that
+ * valuation, fills and snapshots read, kept in memory and persisted in the store's `symbols` table,
+ * and the daily bars persisted as price history. Prices enter only here: every quote is validated
+ * (a NaN, zero, negative or non-finite price is never stored or used), and an older quote never
+ * replaces a newer one.
+ */
+import { type Dec, fmt, parseDecimal } from './decimal.js';
+import { FoliokitError, isFoliokitError } from './errors.js';
+import type { DailyBar, DailyBarRow, Logger, MarketDataProvider, Quote, Store, SymbolPriceRow } from './ports.js';
+import { type Clock, parseInstant, toIso } from './time.js';
+import type { KnownPrice } from './valuation.js';
+
+/** What a refresh did. */
+export interface PriceRefreshReport {
+  requested: number;
+  /** Symbols whose price changed. */
+  updated: string[];
+  /** Symbols priced again at the same price. */
+  unchanged: number;
+  /** Symbols the provider does not know. */
+  unknown: string[];
+  /** Symbols not refreshed because a batch failed, or whose quote was invalid. */
+  failed: Array<{ symbol: string; code: string }>;
+  durationMs: number;
+}
+
+/** The health of the market-data provider as the engine sees it. */
+export interface ProviderStatus {
+  name: string;
+  /** False after the last call failed. */
+  healthy: boolean;
+  lastSuccessAt: string | null;
+  lastError: { code: string; message: string; at: string } | null;
+  calls: number;
+  errors: number;
+  consecutiveErrors: number;
+  /** Whatever the provider reports about itself (a failover provider's per-source circuits). */
+  details?: unknown;
+}
+
+/** A changed price, for `price.updated`. */
+export interface PriceChange {
+  symbol: string;
+  price: string;
+  previousPrice: string | null;
+  at: string;
+  source: string;
+  currency: string;
+}
+
+export interface PriceBookOptions {
+  store: Store;
+  provider: MarketDataProvider;
+  clock: Clock;
+  logger: Logger;
+  /** A book entry older than this is refreshed from the provider before use. */
+  maxAgeMs: number;
+  /** Symbols per provider call. */
+  batchSize: number;
+  onChange: (change: PriceChange) => void;
+}
+
+interface Entry extends KnownPrice {
+  currency: string;
+  /** When this process last confirmed the entry (provider answer or store read). */
+  checkedAt: number;
+}
+
+/** @internal the engine owns one. */
+export class PriceBook {
+  readonly #o: PriceBookOptions;
+  readonly #memory = new Map<string, Entry>();
+  readonly #status: ProviderStatus;
+
+  constructor(options: PriceBookOptions) {
+    this.#o = options;
+    this.#status = {
+      name: options.provider.name,
+      healthy: true,
+      lastSuccessAt: null,
+      lastError: null,
+      calls: 0,
+      errors: 0,
+      consecutiveErrors: 0,
+    };
+  }
+
+  /** Latest prices from memory only (no I/O): the hot read. */
+  peek(symbol: string): KnownPrice | undefined {
+    return this.#memory.get(symbol);
+  }
+
+  /**
+   * Latest prices for `symbols`. Fresh book entries are served from memory; the rest are asked of
+   * the provider (and recorded); when the provider cannot answer, the last known price (memory,
+   * then the store) is returned flagged `stale`. Symbols with no price at all are absent.
+   */
+  async get(symbols: readonly string[], options: { maxAgeMs?: number } = {}): Promise<Map<string, KnownPrice>> {
+    const maxAge = options.maxAgeMs ?? this.#o.maxAgeMs;
+    const now = this.#o.clock.now();
+    const out = new Map<string, KnownPrice>();
+    const due: string[] = [];
+    for (const s of symbols) {
+      const e = this.#memory.get(s);
+      if (e && now - e.checkedAt <= maxAge) out.set(s, e);
+      else due.push(s);
+    }
+    if (due.length === 0) return out;
+    const report = await this.refresh(due);
+    const missing: string[] = [];
+    const failed = new Set(report.failed.map((f) => f.symbol));
+    for (const s of due) {
+      const e = this.#memory.get(s);
+      if (e && !failed.has(s) && now - e.checkedAt <= maxAge) out.set(s, e);
+      else if (e) out.set(s, { ...e, stale: true });
+      else missing.push(s);
+    }
+    if (missing.length > 0) {
+      for (const row of await this.#o.store.getPrices(missing)) {
+        const entry = this.#fromRow(row, now);
+        if (!entry) continue;
+        this.#memory.set(row.symbol, entry);
+        out.set(row.symbol, { ...entry, stale: true });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Asks the provider for `symbols` in batches, records valid quotes (store, then memory) and
+   * reports what changed. A failing batch is reported, never thrown: the others still refresh.
+   */
+  async refresh(symbols: readonly string[]): Promise<PriceRefreshReport> {
+    const started = this.#o.clock.now();
+    const report: PriceRefreshReport = {
+      requested: symbols.length,
+      updated: [],
+      unchanged: 0,
+      unknown: [],
+      failed: [],
+      durationMs: 0,
+    };
+    const unique = [...new Set(symbols)];
+    for (let i = 0; i < unique.length; i += this.#o.batchSize) {
+      const batch = unique.slice(i, i + this.#o.batchSize);
+      let quotes: Record<string, Quote>;
+      try {
+        this.#status.calls++;
+        const answer = await this.#o.provider.getQuotes(batch);
+        quotes = answer.quotes;
+        report.unknown.push(...answer.unknown.filter((s) => batch.includes(s)));
+        this.#ok();
+      } catch (error) {
+        const code = this.#failed(error);
+        for (const s of batch) report.failed.push({ symbol: s, code });
+        continue;
+      }
+      const rows: SymbolPriceRow[] = [];
+      const changes: PriceChange[] = [];
+      const now = toIso(this.#o.clock.now());
+      for (const s of batch) {
+        const q = quotes[s];
+        if (!q) {
+          if (!report.unknown.includes(s)) report.failed.push({ symbol: s, code: 'PRICE_UNAVAILABLE' });
+          continue;
+        }
+        const valid = validQuote(q);
+        if (!valid) {
+          report.failed.push({ symbol: s, code: 'PROVIDER_INVALID_RESPONSE' });
+          this.#o.logger.warn('Ignored an invalid quote', { symbol: s, price: String(q.price), source: q.source });
+          continue;
+        }
+        const previous = this.#memory.get(s);
+        if (previous && previous.at > valid.at) {
+          // An older quote never replaces a newer one; the entry is confirmed all the same.
+          previous.checkedAt = this.#o.clock.now();
+          report.unchanged++;
+          continue;
+        }
+        rows.push({
+          symbol: s,
+          price: valid.text,
+          at: valid.at,
+          currency: q.currency ?? 'USD',
+          source: q.source,
+          updatedAt: now,
+        });
+        if (!previous || previous.text !== valid.text) {
+          changes.push({
+            symbol: s,
+            price: valid.text,
+            previousPrice: previous?.text ?? null,
+            at: valid.at,
+            source: q.source,
+            currency: q.currency ?? 'USD',
+          });
+        } else report.unchanged++;
+      }
+      if (rows.length > 0) await this.#o.store.upsertPrices(rows);
+      const checkedAt = this.#o.clock.now();
+      for (const r of rows) {
+        this.#memory.set(r.symbol, {
+          price: parseDecimal(r.price, 'price'),
+          text: r.price,
+          at: r.at,
+          source: r.source,
+          currency: r.currency,
+          stale: false,
+          checkedAt,
+        });
+      }
+      for (const c of changes) {
+        report.updated.push(c.symbol);
+        this.#o.onChange(c);
+      }
+    }
+    report.durationMs = this.#o.clock.now() - started;
+    return report;
+  }
+
+  /**
+   * Daily bars for a symbol and range, from the provider, persisted as price history (bars are
+   * validated; an invalid bar is dropped and logged). When the provider fails, the stored history
+   * is returned instead, or the error is thrown when the store has none.
+   */
+  async history(symbol: string, range: { from: string; to: string }): Promise<DailyBar[]> {
+    let bars: DailyBar[];
+    try {
+      this.#status.calls++;
+      bars = await this.#o.provider.getDailyHistory(symbol, range);
+      this.#ok();
+    } catch (error) {
+      if (isFoliokitError(error) && error.code === 'UNKNOWN_SYMBOL') {
+        this.#ok();
+        throw error;
+      }
+      this.#failed(error);
+      const stored = await this.#o.store.listDailyBars(symbol, range);
+      if (stored.length > 0) return stored.map(barFromRow);
+      throw error;
+    }
+    const rows: DailyBarRow[] = [];
+    for (const b of bars) {
+      const row = validBar(symbol, b, this.#o.provider.name);
+      if (row) rows.push(row);
+      else this.#o.logger.warn('Ignored an invalid daily bar', { symbol, day: b.day });
+    }
+    if (rows.length > 0) await this.#o.store.upsertDailyBars(rows);
+    return rows.map(barFromRow);
+  }
+
+  /**
+   * The price to fill a market order at: a fresh book entry, else the provider's answer now.
+   * Never a stale price. @throws `UNKNOWN_SYMBOL` or `PRICE_UNAVAILABLE`
+   */
+  async fillPrice(symbol: string): Promise<Dec> {
+    const now = this.#o.clock.now();
+    const cached = this.#memory.get(symbol);
+    if (cached && now - cached.checkedAt <= this.#o.maxAgeMs) return cached.price;
+    const report = await this.refresh([symbol]);
+    if (report.unknown.includes(symbol)) {
+      throw new FoliokitError(
+        'UNKNOWN_SYMBOL',
+        `The market-data provider does not know ${symbol}; give a price to record the fill`,
+        { field: 'symbol', symbol },
+      );
+    }
+    const failure = report.failed.find((f) => f.symbol === symbol);
+    const entry = this.#memory.get(symbol);
+    if (failure || !entry) {
+      const why = this.#status.lastError && failure?.code !== 'PROVIDER_INVALID_RESPONSE' ? `: ${this.#status.lastError.message}` : '';
+      throw new FoliokitError('PRICE_UNAVAILABLE', `No usable price for ${symbol}${why}`, {
+        field: 'price',
+        symbol,
+        providerCode: failure?.code,
+      });
+    }
+    return entry.price;
+  }
+
+  /** The provider's health. */
+  status(): ProviderStatus {
+    const provider = this.#o.provider as { getStatus?: () => unknown };
+    const details = typeof provider.getStatus === 'function' ? provider.getStatus() : undefined;
+    return { ...this.#status, ...(details === undefined ? {} : { details }) };
+  }
+
+  #ok(): void {
+    this.#status.healthy = true;
+    this.#status.consecutiveErrors = 0;
+    this.#status.lastSuccessAt = toIso(this.#o.clock.now());
+  }
+
+  #failed(error: unknown): string {
+    const code = isFoliokitError(error) ? error.code : 'PROVIDER_ERROR';
+    const message = error instanceof Error ? error.message : String(error);
+    this.#status.healthy = false;
+    this.#status.errors++;
+    this.#status.consecutiveErrors++;
+    this.#status.lastError = { code, message, at: toIso(this.#o.clock.now()) };
+    this.#o.logger.warn('Market data provider failed', { provider: this.#o.provider.name, code, message });
+    return code;
+  }
+
+  #fromRow(row: SymbolPriceRow, now: number): Entry | null {
+    const valid = validQuote({ symbol: row.symbol, price: row.price, at: row.at, source: row.source });
+    if (!valid) return null;
+    // Known, but not confirmed by the provider in this process: due for a refresh.
+    return { ...valid, source: row.source, currency: row.currency, stale: false, checkedAt: now - Number.MAX_SAFE_INTEGER / 2 };
+  }
+}
+
+/** A quote's price and instant, or null when either is unusable. */
+function validQuote(q: Quote): { price: Dec; text: string; at: string; source: string } | null {
+  let price: Dec;
+  try {
+    price = parseDecimal(q.price, 'price');
+  } catch {
+    return null;
+  }
+  if (!price.isPositive() || price.isZero()) return null;
+  let at: string;
+  try {
+    at = toIso(parseInstant(q.at, 'at'));
+  } catch {
+    return null;
+  }
+  return { price, text: fmt(price), at, source: String(q.source ?? 'unknown') };
+}
+
+function positiveOrNull(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  try {
+    const d = parseDecimal(value, 'bar');
+    return d.isNegative() ? null : fmt(d);
+  } catch {
+    return null;
+  }
+}
+
+function validBar(symbol: string, b: DailyBar, source: string): DailyBarRow | null {
+  if (typeof b.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(b.day)) return null;
+  let close: Dec;
+  try {
+    close = parseDecimal(b.close, 'close');
+  } catch {
+    return null;
+  }
+  if (!close.isPositive() || close.isZero()) return null;
+  return {
+    symbol,
+    day: b.day,
+    open: positiveOrNull(b.open),
+    high: positiveOrNull(b.high),
+    low: positiveOrNull(b.low),
+    close: fmt(close),
+    adjClose: positiveOrNull(b.adjClose),
+    volume: positiveOrNull(b.volume),
+    source,
+  };
+}
+
+function barFromRow(r: DailyBarRow): DailyBar {
+  const bar: DailyBar = { day: r.day, close: r.close };
+  if (r.open !== null) bar.open = r.open;
+  if (r.high !== null) bar.high = r.high;
+  if (r.low !== null) bar.low = r.low;
+  if (r.adjClose !== null) bar.adjClose = r.adjClose;
+  if (r.volume !== null) bar.volume = r.volume;
+  return bar;
+}
+

@@ -2,7 +2,7 @@
  * Daily bars from CSV files, one per symbol (`AAPL.csv`), as exported by most charting tools and
  * by Yahoo Finance's historical data download.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type CallOptions,
@@ -73,7 +73,12 @@ const COLUMNS: Record<string, keyof DailyBar> = {
  * ```
  */
 export function createCsvProvider(options: CsvProviderOptions): MarketDataProvider {
-  const { directory, name = 'csv', quoteTime = '21:00:00.000', currency = 'USD' } = options ?? ({} as CsvProviderOptions);
+  const {
+    directory,
+    name = 'csv',
+    quoteTime = '21:00:00.000',
+    currency = 'USD',
+  } = options ?? ({} as CsvProviderOptions);
   if (typeof directory !== 'string' || directory === '') {
     throw new FoliokitError('INVALID_CONFIGURATION', 'directory must be a path', { field: 'directory' });
   }
@@ -88,19 +93,34 @@ export function createCsvProvider(options: CsvProviderOptions): MarketDataProvid
   const unavailable = (message: string, cause: unknown): FoliokitError =>
     new FoliokitError('PROVIDER_UNAVAILABLE', `${name}: ${message}`, { provider: name }, { cause });
 
+  /** The directory's files by upper-cased name; one listing shared by the calls in flight. */
+  let listing: Promise<Map<string, string>> | undefined;
+  const listFiles = (): Promise<Map<string, string>> => {
+    if (!listing) {
+      listing = readdir(directory)
+        .then((entries) => {
+          const files = new Map<string, string>();
+          for (const entry of entries) {
+            const upper = entry.toUpperCase();
+            // An exact-case `SYMBOL.csv` wins over other spellings.
+            if (!files.has(upper) || entry === `${upper.slice(0, -4)}.csv`) files.set(upper, entry);
+          }
+          return files;
+        })
+        .catch((error: unknown) => {
+          throw unavailable(`cannot read directory ${directory}`, error);
+        })
+        .finally(() => {
+          listing = undefined;
+        });
+    }
+    return listing;
+  };
+
   /** The file name holding `symbol`, or null when there is none. */
   const findFile = async (symbol: string): Promise<string | null> => {
     if (!SAFE_SYMBOL_RE.test(symbol)) return null;
-    const exact = `${symbol}.csv`;
-    let entries: string[];
-    try {
-      entries = await readdir(directory);
-    } catch (error) {
-      throw unavailable(`cannot read directory ${directory}`, error);
-    }
-    if (entries.includes(exact)) return exact;
-    const wanted = exact.toUpperCase();
-    return entries.find((entry) => entry.toUpperCase() === wanted) ?? null;
+    return (await listFiles()).get(`${symbol}.CSV`) ?? null;
   };
 
   const load = async (symbol: string): Promise<DailyBar[] | null> => {
@@ -147,7 +167,14 @@ export function createCsvProvider(options: CsvProviderOptions): MarketDataProvid
       for (const [symbol, bars] of loaded) {
         const last = bars?.at(-1);
         if (!last) unknown.push(symbol);
-        else quotes[symbol] = { symbol, price: last.close, at: `${last.day}T${quoteTime}Z`, currency, source: name };
+        else
+          quotes[symbol] = {
+            symbol,
+            price: last.close,
+            at: `${last.day}T${quoteTime}Z`,
+            currency,
+            source: name,
+          };
       }
       return { quotes, unknown };
     },
@@ -180,7 +207,7 @@ export function parseCsv(text: string, file: string, provider = 'csv'): DailyBar
       ...(field === undefined ? {} : { field }),
     });
 
-  let headerIndex = lines.findIndex((line) => line.trim() !== '');
+  const headerIndex = lines.findIndex((line) => line.trim() !== '');
   if (headerIndex < 0) return [];
   const header = splitRow(lines[headerIndex] as string).map((cell) => cell.trim().toLowerCase());
   const columns: Array<keyof DailyBar | undefined> = header.map((cell) => COLUMNS[cell]);
@@ -211,14 +238,14 @@ export function parseCsv(text: string, file: string, provider = 'csv'): DailyBar
       if (column !== undefined) values[column] = (cells[c] as string).trim();
     });
     const day = values.day ?? '';
-    if (!isDay(day)) throw fail(lineNo, `invalid date ${JSON.stringify(day.slice(0, 40))}`, 'Date');
+    if (!isDay(day)) throw fail(lineNo, `invalid date ${JSON.stringify(String(day).slice(0, 40))}`, 'day');
     const priceFields = (['open', 'high', 'low', 'close', 'adjClose'] as const).filter((f) => values[f] !== undefined);
     if (priceFields.every((f) => isMissing(values[f]))) continue;
     const bar: DailyBar = { day, close: '' };
     for (const field of priceFields) {
       const value = values[field] as string;
       if (isMissing(value)) {
-        if (field === 'close') throw fail(lineNo, 'missing close', 'Close');
+        if (field === 'close') throw fail(lineNo, 'missing close', 'close');
         continue;
       }
       const price = readPrice(value);
@@ -227,14 +254,13 @@ export function parseCsv(text: string, file: string, provider = 'csv'): DailyBar
     }
     if (values.volume !== undefined && !isMissing(values.volume)) {
       const volume = readVolume(values.volume);
-      if (volume === null) throw fail(lineNo, `invalid volume ${JSON.stringify(values.volume.slice(0, 40))}`, 'Volume');
+      if (volume === null) throw fail(lineNo, `invalid volume ${JSON.stringify(values.volume.slice(0, 40))}`, 'volume');
       bar.volume = volume;
     }
-    if (days.has(day)) throw fail(lineNo, `a second row for ${day}`, 'Date');
+    if (days.has(day)) throw fail(lineNo, `a second row for ${day}`, 'day');
     days.add(day);
     bars.push(bar);
   }
-  headerIndex = -1;
   return bars.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
 }
 

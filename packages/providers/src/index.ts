@@ -1,3 +1,38 @@
-export * from './simulated.js';
-export * from './validate.js';
-export * from './static.js';
+/**
+ * @packageDocumentation
+ * `@foliokit/providers`: market-data providers for foliokit (simulated, static, CSV, Alpha Vantage,
+ * Yahoo Finance) and the wrappers that make any provider resilient (timeout, retry, rate limit,
+ * cache, failover). Every export returns a `MarketDataProvider`, so they compose.
+ */
+
+export { type AlphaVantageProviderOptions, createAlphaVantageProvider } from './alpha-vantage.js';
+export { type CsvProviderOptions, createCsvProvider, parseCsv } from './csv.js';
+export {
+  type CircuitState,
+  createFailoverProvider,
+  type FailoverOptions,
+  type FailoverProvider,
+  type ProviderStatus,
+} from './failover.js';
+export { parseRetryAfter } from './http.js';
+export {
+  createSimulatedProvider,
+  DEFAULT_SIMULATED_SYMBOLS,
+  type SimulatedProvider,
+  type SimulatedProviderOptions,
+  type SimulatedSymbol,
+} from './simulated.js';
+export { createStaticProvider, type StaticProvider, type StaticProviderOptions } from './static.js';
+export {
+  isPositiveDecimalString,
+  readPrice,
+  validateBars,
+  validateQuote,
+  validateQuoteBatch,
+} from './validate.js';
+export { type CachedProvider, type WithCacheOptions, withCache } from './with-cache.js';
+export { type WithRateLimitOptions, withRateLimit } from './with-rate-limit.js';
+export { RETRYABLE_CODES, type RetryEvent, type WithRetryOptions, withRetry } from './with-retry.js';
+export { type WithTimeoutOptions, withTimeout } from './with-timeout.js';
+export { type ProviderOperation, toProviderError, type WrappedCall, wrapProvider } from './wrap.js';
+export { createYahooProvider, type YahooProviderOptions } from './yahoo.js';

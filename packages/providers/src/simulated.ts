@@ -10,11 +10,11 @@ import {
   type DecimalInput,
   FoliokitError,
   type MarketDataProvider,
+  parseDay,
+  parseDecimal,
   type Quote,
   type QuoteBatch,
   type SymbolMatch,
-  parseDay,
-  parseDecimal,
   systemClock,
   toIso,
 } from '@foliokit/core';
@@ -23,7 +23,9 @@ import { checkNumberOption, checkRange, normalizeSymbol, throwIfAborted, uniqueS
 
 /** A built-in simulated symbol: its name, its price on the anchor day, and its annual volatility. */
 export interface SimulatedSymbol {
+  /** The ticker (`"AAPL"`). */
   symbol: string;
+  /** The company's name, for `searchSymbols`. */
   name: string;
   /** Price at the close of the anchor day (decimal string). */
   price: string;
@@ -34,25 +36,95 @@ export interface SimulatedSymbol {
 /** The symbols every simulated provider knows unless `includeDefaultSymbols: false`. */
 export const DEFAULT_SIMULATED_SYMBOLS: readonly SimulatedSymbol[] = Object.freeze([
   { symbol: 'AAPL', name: 'Apple Inc.', price: '243.85', volatility: 0.25 },
-  { symbol: 'MSFT', name: 'Microsoft Corporation', price: '418.58', volatility: 0.24 },
-  { symbol: 'GOOGL', name: 'Alphabet Inc. Class A', price: '189.43', volatility: 0.3 },
-  { symbol: 'AMZN', name: 'Amazon.com Inc.', price: '220.22', volatility: 0.32 },
-  { symbol: 'NVDA', name: 'NVIDIA Corporation', price: '138.31', volatility: 0.5 },
-  { symbol: 'META', name: 'Meta Platforms Inc.', price: '599.24', volatility: 0.38 },
+  {
+    symbol: 'MSFT',
+    name: 'Microsoft Corporation',
+    price: '418.58',
+    volatility: 0.24,
+  },
+  {
+    symbol: 'GOOGL',
+    name: 'Alphabet Inc. Class A',
+    price: '189.43',
+    volatility: 0.3,
+  },
+  {
+    symbol: 'AMZN',
+    name: 'Amazon.com Inc.',
+    price: '220.22',
+    volatility: 0.32,
+  },
+  {
+    symbol: 'NVDA',
+    name: 'NVIDIA Corporation',
+    price: '138.31',
+    volatility: 0.5,
+  },
+  {
+    symbol: 'META',
+    name: 'Meta Platforms Inc.',
+    price: '599.24',
+    volatility: 0.38,
+  },
   { symbol: 'TSLA', name: 'Tesla Inc.', price: '379.28', volatility: 0.6 },
-  { symbol: 'JPM', name: 'JPMorgan Chase & Co.', price: '241.14', volatility: 0.22 },
+  {
+    symbol: 'JPM',
+    name: 'JPMorgan Chase & Co.',
+    price: '241.14',
+    volatility: 0.22,
+  },
   { symbol: 'V', name: 'Visa Inc.', price: '315.90', volatility: 0.2 },
-  { symbol: 'JNJ', name: 'Johnson & Johnson', price: '144.47', volatility: 0.16 },
+  {
+    symbol: 'JNJ',
+    name: 'Johnson & Johnson',
+    price: '144.47',
+    volatility: 0.16,
+  },
   { symbol: 'WMT', name: 'Walmart Inc.', price: '90.30', volatility: 0.18 },
-  { symbol: 'XOM', name: 'Exxon Mobil Corporation', price: '106.62', volatility: 0.24 },
-  { symbol: 'KO', name: 'The Coca-Cola Company', price: '61.88', volatility: 0.15 },
+  {
+    symbol: 'XOM',
+    name: 'Exxon Mobil Corporation',
+    price: '106.62',
+    volatility: 0.24,
+  },
+  {
+    symbol: 'KO',
+    name: 'The Coca-Cola Company',
+    price: '61.88',
+    volatility: 0.15,
+  },
   { symbol: 'PEP', name: 'PepsiCo Inc.', price: '151.45', volatility: 0.17 },
-  { symbol: 'DIS', name: 'The Walt Disney Company', price: '110.84', volatility: 0.28 },
+  {
+    symbol: 'DIS',
+    name: 'The Walt Disney Company',
+    price: '110.84',
+    volatility: 0.28,
+  },
   { symbol: 'NFLX', name: 'Netflix Inc.', price: '886.73', volatility: 0.4 },
-  { symbol: 'INTC', name: 'Intel Corporation', price: '20.11', volatility: 0.45 },
-  { symbol: 'AMD', name: 'Advanced Micro Devices Inc.', price: '120.63', volatility: 0.5 },
-  { symbol: 'IBM', name: 'International Business Machines', price: '219.95', volatility: 0.22 },
-  { symbol: 'BRK.B', name: 'Berkshire Hathaway Inc. Class B', price: '453.20', volatility: 0.16 },
+  {
+    symbol: 'INTC',
+    name: 'Intel Corporation',
+    price: '20.11',
+    volatility: 0.45,
+  },
+  {
+    symbol: 'AMD',
+    name: 'Advanced Micro Devices Inc.',
+    price: '120.63',
+    volatility: 0.5,
+  },
+  {
+    symbol: 'IBM',
+    name: 'International Business Machines',
+    price: '219.95',
+    volatility: 0.22,
+  },
+  {
+    symbol: 'BRK.B',
+    name: 'Berkshire Hathaway Inc. Class B',
+    price: '453.20',
+    volatility: 0.16,
+  },
 ]);
 
 /** Options of {@link createSimulatedProvider}. */
@@ -300,7 +372,13 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Simu
           unknown.push(symbol);
           continue;
         }
-        quotes[symbol] = { symbol, price: formatPrice(Math.exp(logPriceAt(m, now))), at, currency: 'USD', source: name };
+        quotes[symbol] = {
+          symbol,
+          price: formatPrice(Math.exp(logPriceAt(m, now))),
+          at,
+          currency: 'USD',
+          source: name,
+        };
       }
       return { quotes, unknown };
     },
@@ -335,7 +413,11 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Simu
       const hits: SymbolMatch[] = [];
       for (const m of models.values()) {
         if (m.symbol.startsWith(q) || m.name?.toUpperCase().includes(q)) {
-          hits.push(m.name === undefined ? { symbol: m.symbol, currency: 'USD' } : { symbol: m.symbol, name: m.name, currency: 'USD' });
+          hits.push(
+            m.name === undefined
+              ? { symbol: m.symbol, currency: 'USD' }
+              : { symbol: m.symbol, name: m.name, currency: 'USD' },
+          );
         }
       }
       return hits.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
@@ -376,7 +458,7 @@ function fracString(units: number): string {
 
 /** A price rounded to 4 decimals, clamped to [0.0001, 1e9], without trailing zeros. */
 function formatPrice(value: number): string {
-  const clamped = value < MIN_PRICE ? MIN_PRICE : value > MAX_PRICE ? MAX_PRICE : value;
+  const clamped = Math.min(Math.max(value, MIN_PRICE), MAX_PRICE);
   const units = Math.round(clamped * 10_000);
   const whole = Math.floor(units / 10_000);
   return intString(whole) + fracString(units - whole * 10_000);

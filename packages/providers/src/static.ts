@@ -4,15 +4,15 @@
 import {
   type CallOptions,
   type Clock,
+  normalizeSymbol as coreNormalizeSymbol,
   type DailyBar,
   type DecimalInput,
   FoliokitError,
+  fmt,
   type MarketDataProvider,
+  parseDecimal,
   type Quote,
   type QuoteBatch,
-  fmt,
-  normalizeSymbol as coreNormalizeSymbol,
-  parseDecimal,
   systemClock,
   toIso,
 } from '@foliokit/core';
@@ -67,8 +67,13 @@ export interface StaticProvider extends MarketDataProvider {
  * @throws FoliokitError `VALIDATION_FAILED` naming the field (`prices.AAPL`, `history.AAPL[3].close`).
  */
 export function createStaticProvider(options: StaticProviderOptions): StaticProvider {
-  const { prices: initial, history: initialHistory = {}, name = 'static', clock = systemClock, currency = 'USD' } =
-    options ?? ({} as StaticProviderOptions);
+  const {
+    prices: initial,
+    history: initialHistory = {},
+    name = 'static',
+    clock = systemClock,
+    currency = 'USD',
+  } = options ?? ({} as StaticProviderOptions);
   if (typeof initial !== 'object' || initial === null) {
     throw new FoliokitError('VALIDATION_FAILED', 'prices must be an object of symbol to price', { field: 'prices' });
   }
@@ -131,7 +136,10 @@ function checkSymbol(symbol: string, field: string): string {
 
 function readPositive(input: unknown, field: string): string {
   const value = parseDecimal(input, field);
-  if (value.lte(0)) throw new FoliokitError('VALIDATION_FAILED', `${field} must be positive`, { field });
+  if (value.lte(0))
+    throw new FoliokitError('VALIDATION_FAILED', `${field} must be positive`, {
+      field,
+    });
   return fmt(value);
 }
 
@@ -142,13 +150,19 @@ function readNonNegative(input: unknown, field: string): string {
 }
 
 function readBars(bars: readonly DailyBar[], field: string): DailyBar[] {
-  if (!Array.isArray(bars)) throw new FoliokitError('VALIDATION_FAILED', `${field} must be an array of bars`, { field });
+  if (!Array.isArray(bars))
+    throw new FoliokitError('VALIDATION_FAILED', `${field} must be an array of bars`, { field });
   const out = bars.map((bar: DailyBar, i): DailyBar => {
     const at = `${field}[${i}]`;
     if (typeof bar !== 'object' || bar === null || !isDay(bar.day)) {
-      throw new FoliokitError('VALIDATION_FAILED', `${at}.day must be a calendar day YYYY-MM-DD`, { field: `${at}.day` });
+      throw new FoliokitError('VALIDATION_FAILED', `${at}.day must be a calendar day YYYY-MM-DD`, {
+        field: `${at}.day`,
+      });
     }
-    const clean: DailyBar = { day: bar.day, close: readPositive(bar.close, `${at}.close`) };
+    const clean: DailyBar = {
+      day: bar.day,
+      close: readPositive(bar.close, `${at}.close`),
+    };
     if (bar.open !== undefined) clean.open = readPositive(bar.open, `${at}.open`);
     if (bar.high !== undefined) clean.high = readPositive(bar.high, `${at}.high`);
     if (bar.low !== undefined) clean.low = readPositive(bar.low, `${at}.low`);

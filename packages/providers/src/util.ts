@@ -40,6 +40,23 @@ export function abortError(signal: AbortSignal): FoliokitError {
   return new FoliokitError('PROVIDER_UNAVAILABLE', 'The request was aborted', { aborted: true }, { cause: reason });
 }
 
+/**
+ * A signal that aborts when any of `signals` does, with that signal's reason (`AbortSignal.any`,
+ * with a fallback for Node versions before 20.3).
+ */
+export function anySignal(signals: readonly AbortSignal[]): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([...signals]);
+  const controller = new AbortController();
+  for (const signal of signals) {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      return controller.signal;
+    }
+    signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
+}
+
 /** Waits `ms` on `clock`; rejects with {@link abortError} as soon as `signal` aborts. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {

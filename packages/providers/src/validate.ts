@@ -3,7 +3,7 @@
  * positive plain decimal strings, instants and days are well formed, bars ascend by day. A NaN,
  * negative, zero or infinite price never reaches the engine.
  */
-import { type DailyBar, Dec, FoliokitError, type Quote, type QuoteBatch, fmt } from '@foliokit/core';
+import { type DailyBar, Dec, FoliokitError, fmt, type Quote, type QuoteBatch } from '@foliokit/core';
 import { normalizeSymbol } from './util.js';
 
 /** A plain decimal: no sign, no exponent, at most 18 integer digits and 18 decimal places. */
@@ -95,13 +95,22 @@ export function validateQuote(quote: Quote, provider: string): Quote {
     });
   }
   if (typeof quote.at !== 'string' || !ISO_Z_RE.test(quote.at) || !Number.isFinite(Date.parse(quote.at))) {
-    throw invalid(provider, `invalid timestamp for ${symbol}`, { symbol, field: 'at' });
+    throw invalid(provider, `invalid timestamp for ${symbol}`, {
+      symbol,
+      field: 'at',
+    });
   }
   if (typeof quote.source !== 'string' || quote.source === '') {
-    throw invalid(provider, `quote for ${symbol} has no source`, { symbol, field: 'source' });
+    throw invalid(provider, `quote for ${symbol} has no source`, {
+      symbol,
+      field: 'source',
+    });
   }
   if (quote.currency !== undefined && (typeof quote.currency !== 'string' || !/^[A-Za-z]{3}$/.test(quote.currency))) {
-    throw invalid(provider, `invalid currency for ${symbol}`, { symbol, field: 'currency' });
+    throw invalid(provider, `invalid currency for ${symbol}`, {
+      symbol,
+      field: 'currency',
+    });
   }
   return quote;
 }
@@ -116,7 +125,9 @@ export function validateQuote(quote: Quote, provider: string): Quote {
  */
 export function validateQuoteBatch(batch: QuoteBatch, requested: readonly string[], provider: string): QuoteBatch {
   if (typeof batch !== 'object' || batch === null || typeof batch.quotes !== 'object' || batch.quotes === null) {
-    throw invalid(provider, 'getQuotes returned no quotes object', { field: 'quotes' });
+    throw invalid(provider, 'getQuotes returned no quotes object', {
+      field: 'quotes',
+    });
   }
   const quotes: Record<string, Quote> = {};
   const unknown: string[] = [];
@@ -129,7 +140,10 @@ export function validateQuoteBatch(batch: QuoteBatch, requested: readonly string
     }
     validateQuote(quote, provider);
     if (normalizeSymbol(quote.symbol) !== key) {
-      throw invalid(provider, `quote keyed ${key} is for ${quote.symbol}`, { symbol: key, field: 'symbol' });
+      throw invalid(provider, `quote keyed ${key} is for ${quote.symbol}`, {
+        symbol: key,
+        field: 'symbol',
+      });
     }
     quotes[key] = quote;
   }
@@ -155,7 +169,11 @@ export function validateBars(
   for (let i = 0; i < bars.length; i++) {
     const bar = bars[i] as DailyBar;
     if (typeof bar !== 'object' || bar === null || !isDay(bar.day)) {
-      throw invalid(provider, `bar ${i} of ${symbol} has no valid day`, { symbol, index: i, field: 'day' });
+      throw invalid(provider, `bar ${i} of ${symbol} has no valid day`, {
+        symbol,
+        index: i,
+        field: 'day',
+      });
     }
     const day = bar.day;
     if (day <= previous) {
@@ -166,16 +184,28 @@ export function validateBars(
     }
     previous = day;
     if (!isPositiveDecimalString(bar.close)) {
-      throw invalid(provider, `invalid close for ${symbol} on ${day}`, { symbol, day, field: 'close' });
+      throw invalid(provider, `invalid close for ${symbol} on ${day}`, {
+        symbol,
+        day,
+        field: 'close',
+      });
     }
     for (const field of ['open', 'high', 'low', 'adjClose'] as const) {
       const value = bar[field];
       if (value !== undefined && !isPositiveDecimalString(value)) {
-        throw invalid(provider, `invalid ${field} for ${symbol} on ${day}`, { symbol, day, field });
+        throw invalid(provider, `invalid ${field} for ${symbol} on ${day}`, {
+          symbol,
+          day,
+          field,
+        });
       }
     }
     if (bar.volume !== undefined && !isNonNegativeDecimalString(bar.volume)) {
-      throw invalid(provider, `invalid volume for ${symbol} on ${day}`, { symbol, day, field: 'volume' });
+      throw invalid(provider, `invalid volume for ${symbol} on ${day}`, {
+        symbol,
+        day,
+        field: 'volume',
+      });
     }
   }
   return bars;

@@ -52,6 +52,8 @@ export function createManualClock(start: string | number = '2026-01-01T00:00:00.
     },
     async advanceTo(instant) {
       const target = typeof instant === 'number' ? instant : Date.parse(instant);
+      // Let work already under way schedule its timers before looking for due ones.
+      await flush();
       for (;;) {
         timers.sort((a, b) => a.at - b.at || a.id - b.id);
         const next = timers[0];

@@ -12,8 +12,7 @@
  * runStoreConformance({ name: 'my-store', createStore: () => createMyStore({ ... }) });
  * ```
  */
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Arbitrary } from 'fast-check';
 import { dec, fmt, ZERO } from '../decimal.js';
 import { createPortfolioEngine, type PortfolioEngine } from '../engine.js';
 import { type ErrorCode, isFoliokitError } from '../errors.js';
@@ -22,7 +21,9 @@ import { replayLedger } from '../ledger.js';
 import { type Logger, type SnapshotRow, silentLogger, type Store, type TransactionRow } from '../ports.js';
 import type { Portfolio } from '../types.js';
 import { createManualClock, type ManualClock } from './clock.js';
+import { describeJobConformance } from './conformance-jobs.js';
 import { createTestProvider, type TestProvider } from './provider.js';
+import { fastCheck, vitest } from './runtime.js';
 
 /** Tables that hold rows belonging to a portfolio. */
 export const PORTFOLIO_TABLES = ['transactions', 'positions', 'lots', 'snapshots', 'watchlist'] as const;
@@ -80,6 +81,7 @@ interface Harness {
 }
 
 function useHarness(options: StoreConformanceOptions): Harness {
+  const { afterAll, beforeAll } = vitest();
   const h = {} as Harness;
   beforeAll(async () => {
     h.store = await options.createStore();
@@ -105,6 +107,8 @@ function useHarness(options: StoreConformanceOptions): Harness {
  * Registers the conformance suite with vitest. Call it at the top level of a test file.
  */
 export function runStoreConformance(options: StoreConformanceOptions): void {
+  const { describe, expect, it } = vitest();
+  const fc = fastCheck();
   const numRuns = options.numRuns ?? 100;
 
   describe(`store conformance: ${options.name}`, () => {
@@ -355,6 +359,9 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         for (const [input, code] of cases) {
           expect(await codeOf(h.engine.trade(p.id, input)), JSON.stringify(input)).toBe(code);
         }
+        // A fill never uses a stale price: once the book's entry is older than its maximum age and
+        // the provider is down, a market order fails.
+        await h.clock.advance(60_000);
         h.provider.failing = true;
         try {
           expect(await codeOf(h.engine.trade(p.id, { symbol: 'AAPL', side: 'buy', quantity: 1 }))).toBe('PRICE_UNAVAILABLE');
@@ -494,6 +501,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           'portfolio.created',
           'cash.deposited',
           'trade.executed',
+          'snapshot.recorded',
           'cash.withdrawn',
           'portfolio.updated',
           'portfolio.deleted',
@@ -505,6 +513,8 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         off3();
       });
     });
+
+    describeJobConformance(options);
 
     describe('store primitives', () => {
       const h = useHarness(options);
@@ -570,7 +580,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       const price = fc.integer({ min: 1, max: 100_000 }).map((n) => fmt(dec(n).div(100)));
       const fee = fc.oneof(fc.constant('0'), fc.integer({ min: 0, max: 500 }).map((n) => fmt(dec(n).div(100))));
       const symbol = fc.constantFrom('AAPL', 'MSFT', 'BRK.B');
-      const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+      const cmd: Arbitrary<Cmd> = fc.oneof(
         fc.record({ op: fc.constant('deposit' as const), amount: money }),
         fc.record({ op: fc.constant('withdraw' as const), amount: money }),
         fc.record({ op: fc.constant('buy' as const), symbol, quantity: qty, price, fee }),

@@ -15,6 +15,7 @@ export {
   type ProviderStatus,
 } from './failover.js';
 export { parseRetryAfter } from './http.js';
+export { type CreateMarketDataOptions, createMarketData, type MarketData, type MarketDataSource } from './market-data.js';
 export {
   createSimulatedProvider,
   DEFAULT_SIMULATED_SYMBOLS,

@@ -359,6 +359,8 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Simu
 
   return {
     name,
+    // Prices move every step: the engine's poller may refresh often, and it costs nothing.
+    suggestedPollIntervalMs: Math.max(1_000, stepMs * 5),
 
     async getQuotes(symbols: readonly string[], callOptions?: CallOptions): Promise<QuoteBatch> {
       throwIfAborted(callOptions?.signal);

@@ -8,6 +8,7 @@ import {
   FoliokitError,
   isFoliokitError,
   type KyselyStore,
+  PlannerError,
   wrapError,
 } from '@foliokit/core';
 import { Kysely } from 'kysely';
@@ -88,6 +89,7 @@ export async function createSqliteStore(options: CreateSqliteStoreOptions): Prom
       try {
         return await fn(...args);
       } catch (error) {
+        if (error instanceof PlannerError) throw error.original;
         if (isFoliokitError(error)) throw error;
         throw wrapError(error, 'STORE_ERROR', `Store ${what} failed`);
       }

@@ -13,6 +13,7 @@ import {
   type PortfolioRow,
   type PositionRow,
   rows,
+  runPlanner,
 } from '@foliokit/core';
 import type { SqliteDatabaseLike, SqliteStatementLike, StatementCache } from './dialect.js';
 import type { ConnectionLock } from './lock.js';
@@ -127,7 +128,7 @@ export function createNativeLedger(db: SqliteDatabaseLike, statements: Statement
     if (request.symbol && request.loadLots) {
       state.lots = (statements.get(sql.lots).all(request.portfolioId, request.symbol) as Raw[]).map(rows.lotFromRow);
     }
-    const w = plan(state);
+    const w = runPlanner(plan, state);
     if (w) write(w);
   }
 

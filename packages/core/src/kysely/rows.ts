@@ -4,6 +4,7 @@
  */
 import type {
   CostBasisMethod,
+  DailyBarRow,
   LotRow,
   PortfolioRow,
   PositionRow,
@@ -19,7 +20,21 @@ export function isoOut(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   const text = String(value);
   if (text.endsWith('Z') && text.length === 24) return text;
-  return new Date(text.includes('T') ? text : text.replace(' ', 'T')).toISOString();
+  // PostgreSQL's text form: `2026-01-02 03:04:05.123456+00` (zone as ±HH, ±HH:MM or ±HH:MM:SS).
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}(?::?\d{2})?(?::?\d{2})?)?$/.exec(text);
+  if (m) {
+    const fraction = (m[3] ?? '.000').slice(0, 4).padEnd(4, '0');
+    let zone = m[4] ?? 'Z';
+    if (zone !== 'Z') {
+      const digits = zone.slice(1).replace(/:/g, '');
+      zone = `${zone[0]}${digits.slice(0, 2)}:${digits.slice(2, 4) || '00'}`;
+    }
+    const ms = Date.parse(`${m[1]}T${m[2]}${fraction}${zone}`);
+    if (Number.isFinite(ms)) return new Date(ms).toISOString();
+  }
+  const ms = Date.parse(text);
+  if (!Number.isFinite(ms)) throw new Error(`Not an instant: ${text}`);
+  return new Date(ms).toISOString();
 }
 
 /** A driver's day (a string, or a `Date` at UTC midnight) as `YYYY-MM-DD`. */
@@ -223,5 +238,37 @@ export function priceToRow(p: SymbolPriceRow) {
     currency: p.currency,
     source: p.source,
     updated_at: p.updatedAt,
+  };
+}
+
+function decOrNullOut(value: unknown): string | null {
+  return value === null || value === undefined ? null : decOut(value);
+}
+
+export function barFromRow(r: Raw): DailyBarRow {
+  return {
+    symbol: r.symbol as string,
+    day: dayOut(r.day),
+    open: decOrNullOut(r.open),
+    high: decOrNullOut(r.high),
+    low: decOrNullOut(r.low),
+    close: decOut(r.close),
+    adjClose: decOrNullOut(r.adj_close),
+    volume: decOrNullOut(r.volume),
+    source: r.source as string,
+  };
+}
+
+export function barToRow(b: DailyBarRow) {
+  return {
+    symbol: b.symbol,
+    day: b.day,
+    open: b.open,
+    high: b.high,
+    low: b.low,
+    close: b.close,
+    adj_close: b.adjClose,
+    volume: b.volume,
+    source: b.source,
   };
 }

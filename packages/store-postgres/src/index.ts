@@ -1,0 +1,251 @@
+/**
+ * @packageDocumentation
+ * `@foliokit/store-postgres`: the store for many app instances sharing one PostgreSQL database, on
+ * `pg` and Kysely's PostgreSQL dialect.
+ */
+import {
+  createKyselyStore,
+  type FoliokitDatabase,
+  FoliokitError,
+  isFoliokitError,
+  type KyselyStore,
+  PlannerError,
+  wrapError,
+} from '@foliokit/core';
+import { Kysely, PostgresDialect } from 'kysely';
+import { createNativeLedger, createNativeReads } from './native-ledger.js';
+import { PoolForKysely, type PostgresPoolLike } from './pool.js';
+
+export type {
+  PostgresClientLike,
+  PostgresPoolLike,
+  PostgresQueryConfigLike,
+  PostgresResultLike,
+  PostgresTypesLike,
+} from './pool.js';
+export { parseTimestamptz } from './pool.js';
+
+/**
+ * Options of {@link createPostgresStore}: give exactly one of `connectionString` and `pool`.
+ *
+ * @example
+ * ```ts
+ * await createPostgresStore({ connectionString: process.env.DATABASE_URL, schema: 'foliokit' });
+ * await createPostgresStore({ pool: new pg.Pool({ connectionString, pipeline: true }) });
+ * ```
+ */
+export interface CreatePostgresStoreOptions {
+  /**
+   * A `postgres://` URL. The store creates a `pg.Pool` on it (with pipelining on), owns it, and
+   * ends it on `close()`.
+   */
+  connectionString?: string;
+  /**
+   * A pool you created (`pg.Pool` or one with the same `connect`/`end`), or an async factory for
+   * one. The store never ends it: `close()` leaves it open for you. Create it with
+   * `pipeline: true` (node-postgres releases that have the option; 8.23 does) for trades in two
+   * round trips instead of five; an older pg ignores the option and the store sends one at a time.
+   */
+  pool?: PostgresPoolLike | (() => Promise<PostgresPoolLike>);
+  /**
+   * The schema holding every table (and the migration bookkeeping), created when missing, so tests
+   * and tenants can share one database. @default the connection's current schema at open (the
+   * first existing schema of its search_path, usually `public`)
+   */
+  schema?: string;
+  /** Run migrations on open. @default true */
+  migrate?: boolean;
+  /** Most connections of the pool the store creates (only with `connectionString`). @default 10 */
+  maxConnections?: number;
+}
+
+/** The PostgreSQL store. */
+export interface PostgresStore extends KyselyStore {
+  /** The pool the store runs on (yours, or the one it created). */
+  readonly pool: PostgresPoolLike;
+  /** The schema holding the tables: the one given, else the connection's current schema at open. */
+  readonly schema: string;
+}
+
+/** Options after validation. */
+interface Resolved {
+  pool: PostgresPoolLike;
+  owned: boolean;
+  schema: string | undefined;
+  migrate: boolean;
+}
+
+function invalid(message: string, field: string): FoliokitError {
+  return new FoliokitError('INVALID_CONFIGURATION', `createPostgresStore: ${message}`, { field });
+}
+
+async function resolve(options: CreatePostgresStoreOptions): Promise<Resolved> {
+  if (typeof options !== 'object' || options === null) {
+    throw invalid('needs an options object with { connectionString } or { pool }', 'options');
+  }
+  const { connectionString, pool, schema, migrate = true, maxConnections } = options;
+  if ((connectionString === undefined) === (pool === undefined)) {
+    throw invalid(
+      'give exactly one of connectionString and pool',
+      connectionString === undefined ? 'pool' : 'connectionString',
+    );
+  }
+  if (
+    schema !== undefined &&
+    (typeof schema !== 'string' || schema.length === 0 || schema.length > 63 || schema.includes('\0'))
+  ) {
+    throw invalid('schema must be a name of 1 to 63 characters', 'schema');
+  }
+  if (typeof migrate !== 'boolean') throw invalid('migrate must be a boolean', 'migrate');
+  if (maxConnections !== undefined) {
+    if (pool !== undefined)
+      throw invalid('maxConnections applies only to the pool made from connectionString', 'maxConnections');
+    if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+      throw invalid('maxConnections must be a positive integer', 'maxConnections');
+    }
+  }
+  if (pool !== undefined) {
+    let resolved: PostgresPoolLike;
+    try {
+      resolved = typeof pool === 'function' ? await pool() : pool;
+    } catch (error) {
+      throw wrapError(error, 'STORE_ERROR', 'createPostgresStore: the pool factory failed', { field: 'pool' });
+    }
+    if (!resolved || typeof resolved.connect !== 'function' || typeof resolved.end !== 'function') {
+      throw invalid('pool must have connect() and end() (a pg.Pool)', 'pool');
+    }
+    return { pool: resolved, owned: false, schema, migrate };
+  }
+  if (typeof connectionString !== 'string' || connectionString.length === 0) {
+    throw invalid('connectionString must be a non-empty string', 'connectionString');
+  }
+  const { default: pg } = await import('pg');
+  const created = new pg.Pool({
+    connectionString,
+    max: maxConnections ?? 10,
+    // Send a trade's statements without waiting for each answer (see native-ledger.ts). A pg
+    // without pipelining ignores the option; the store then awaits each statement.
+    pipeline: true,
+  } as ConstructorParameters<typeof pg.Pool>[0]);
+  // An idle client's connection error (a server restart) must not crash the process.
+  created.on('error', () => {});
+  return { pool: created as unknown as PostgresPoolLike, owned: true, schema, migrate };
+}
+
+/** The connection's current schema: the first schema of its search_path that exists. */
+async function currentSchema(pool: PostgresPoolLike): Promise<string> {
+  let name: unknown;
+  try {
+    const client = await pool.connect();
+    try {
+      name = (await client.query({ text: 'select current_schema() as name' })).rows[0]?.name;
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    throw wrapError(error, 'STORE_ERROR', 'createPostgresStore: cannot reach the database');
+  }
+  if (typeof name !== 'string') {
+    throw invalid('no schema of the search_path exists; pass { schema }', 'schema');
+  }
+  return name;
+}
+
+/**
+ * Creates the schema if missing. Looks first: `CREATE SCHEMA IF NOT EXISTS` needs the CREATE
+ * privilege on the database even when the schema exists, which an app role often lacks; and it
+ * races when several processes start at once.
+ */
+/**
+ * Opens a PostgreSQL store and runs pending migrations (several processes may open the same
+ * database at once: migrations take an advisory lock). Decimals are exact `numeric` read back as
+ * strings, instants `timestamptz`, days `date`. Trades lock the portfolio row, so any number of
+ * engine instances can trade on one database without a lost update.
+ *
+ * `close()` ends the pool only when the store created it from `connectionString`.
+ *
+ * @throws FoliokitError `INVALID_CONFIGURATION` for bad options, `STORE_ERROR` when the database
+ * cannot be reached or a migration fails.
+ *
+ * @example
+ * ```ts
+ * const store = await createPostgresStore({ connectionString: 'postgres://localhost/app' });
+ * const engine = createPortfolioEngine({ store, marketData });
+ * ```
+ */
+export async function createPostgresStore(options: CreatePostgresStoreOptions): Promise<PostgresStore> {
+  const resolved = await resolve(options);
+  const { pool, owned, migrate } = resolved;
+  let schema: string;
+  try {
+    // Without a schema, pin the connection's current one: unqualified, Kysely's migrator would take
+    // a foliokit table in any other schema of the database for its own and skip creating it.
+    schema = resolved.schema ?? (await currentSchema(pool));
+  } catch (error) {
+    if (owned) await pool.end().catch(() => {});
+    throw error;
+  }
+  const db = new Kysely<FoliokitDatabase>({ dialect: new PostgresDialect({ pool: new PoolForKysely(pool) }) });
+  const base = createKyselyStore({
+    db,
+    dialect: 'postgres',
+    name: 'postgres',
+    supportsMultiInstance: true,
+    schema,
+  });
+  const where = { pool, schema };
+  const native = createNativeLedger(where);
+  const reads = createNativeReads(where);
+  let closed = false;
+  const guard = () => {
+    if (closed) throw new FoliokitError('STORE_CLOSED', 'The store is closed');
+  };
+  /** Wraps a native read: refuses after close, turns driver errors into STORE_ERROR. */
+  function guarded<A extends unknown[], R>(what: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return async (...args: A) => {
+      guard();
+      try {
+        return await fn(...args);
+      } catch (error) {
+        if (isFoliokitError(error)) throw error;
+        throw wrapError(error, 'STORE_ERROR', `Store ${what} failed`);
+      }
+    };
+  }
+
+  const store: PostgresStore = Object.assign(Object.create(null) as object, base, {
+    pool,
+    schema,
+    getPortfolio: guarded('getPortfolio', reads.getPortfolio),
+    listPositions: guarded('listPositions', reads.listPositions),
+    async applyLedgerChange(...args: Parameters<KyselyStore['applyLedgerChange']>) {
+      guard();
+      try {
+        await native(...args);
+      } catch (error) {
+        if (error instanceof PlannerError) throw error.original;
+        if (isFoliokitError(error)) throw error;
+        throw wrapError(error, 'STORE_ERROR', 'Store applyLedgerChange failed');
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await base.close();
+      } finally {
+        if (owned) await pool.end();
+      }
+    },
+  }) as PostgresStore;
+
+  if (migrate) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+  }
+  return store;
+}

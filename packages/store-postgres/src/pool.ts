@@ -1,0 +1,155 @@
+/**
+ * The part of `pg` this package uses, typed structurally (so the package imports no driver types),
+ * the per-client type parsers that keep decimals exact and instants canonical, and the pool wrapper
+ * Kysely talks through.
+ */
+import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+
+/** Per-query type parsers, as `pg` takes them (`{ getTypeParser(oid, format) }`). */
+export interface PostgresTypesLike {
+  getTypeParser(oid: number, format?: string): (value: string) => unknown;
+}
+
+/** A query in `pg`'s config form. */
+export interface PostgresQueryConfigLike {
+  text: string;
+  values?: unknown[];
+  /** Prepares the statement once per connection under this name. */
+  name?: string;
+  types?: PostgresTypesLike;
+}
+
+/** A query result as `pg` returns it. */
+export interface PostgresResultLike {
+  // biome-ignore lint/suspicious/noExplicitAny: rows are whatever the query selects
+  rows: any[];
+  rowCount: number | null;
+  command: string;
+}
+
+/** A client checked out of a pool (`pg.PoolClient` fits). */
+export interface PostgresClientLike {
+  query(config: PostgresQueryConfigLike): Promise<PostgresResultLike>;
+  /** Returns the client to its pool; `true` or an error destroys it instead. */
+  release(destroy?: boolean | Error): void;
+  /** The client's own type parsers (pg >= 8). */
+  getTypeParser?(oid: number, format?: string): (value: string) => unknown;
+}
+
+/**
+ * A connection pool (`pg.Pool` fits). For the fastest trades create it with `pipeline: true`
+ * (node-postgres releases that have it), which lets the store send a trade in two round trips.
+ */
+export interface PostgresPoolLike {
+  connect(): Promise<PostgresClientLike>;
+  end(): Promise<void>;
+}
+
+/** OIDs of the types whose parsing the store pins. */
+const OID = { date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 } as const;
+
+const identity = (value: string): string => value;
+
+const TIMESTAMPTZ_RE =
+  /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?|Z)?$/;
+
+/**
+ * PostgreSQL's text form of a `timestamptz` (`2024-05-01 12:00:00.123+00`, any session time zone)
+ * as a UTC ISO-8601 string with milliseconds and `Z`. Values it cannot read (`infinity`, BC dates)
+ * pass through unchanged.
+ */
+export function parseTimestamptz(text: string): string {
+  const m = TIMESTAMPTZ_RE.exec(text);
+  if (!m) return text;
+  const [, y, mo, d, h, mi, s, frac = '', sign, oh = '0', om = '0', os = '0'] = m;
+  const ms = Number(`${frac}000`.slice(0, 3));
+  const offsetMs = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60 + Number(os)) * 1000 : 0;
+  if (offsetMs === 0 && (y as string).length === 4) {
+    return `${y}-${mo}-${d}T${h}:${mi}:${s}.${String(ms).padStart(3, '0')}Z`;
+  }
+  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms) - offsetMs;
+  return new Date(utc).toISOString();
+}
+
+/**
+ * The type parsers the store runs every query with: NUMERIC and DATE stay the server's text
+ * (exact decimals, `YYYY-MM-DD`), TIMESTAMPTZ becomes ISO with `Z`, every other type falls back to
+ * `fallback` (the client's own parsers). Per query, never global: an app that changed
+ * `pg.types` for its own tables keeps its parsers, and the store keeps its exact decimals.
+ */
+export function storeTypes(fallback?: PostgresTypesLike['getTypeParser']): PostgresTypesLike {
+  return {
+    getTypeParser(oid, format) {
+      if (format === undefined || format === 'text') {
+        if (oid === OID.numeric || oid === OID.date || oid === OID.timestamp) return identity;
+        if (oid === OID.timestamptz) return parseTimestamptz;
+      }
+      if (fallback) return fallback(oid, format);
+      return identity;
+    },
+  };
+}
+
+const typesByClient = new WeakMap<PostgresClientLike, PostgresTypesLike>();
+
+/** The store's type parsers for one client, falling back to the client's own. */
+export function typesFor(client: PostgresClientLike): PostgresTypesLike {
+  let types = typesByClient.get(client);
+  if (!types) {
+    types = storeTypes(
+      client.getTypeParser ? (oid, format) => client.getTypeParser?.(oid, format) ?? identity : undefined,
+    );
+    typesByClient.set(client, types);
+  }
+  return types;
+}
+
+/** A pg client seen through Kysely's `PostgresPoolClient`, every query run with the store's parsers. */
+class ClientForKysely implements PostgresPoolClient {
+  readonly #client: PostgresClientLike;
+  constructor(client: PostgresClientLike) {
+    this.#client = client;
+  }
+  query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  query<R>(
+    sqlOrCursor: string | PostgresCursor<R>,
+    parameters?: ReadonlyArray<unknown>,
+  ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+    if (typeof sqlOrCursor !== 'string') {
+      // A cursor (Kysely's stream()) goes to pg as it is.
+      return (this.#client as unknown as { query(c: PostgresCursor<R>): PostgresCursor<R> }).query(sqlOrCursor);
+    }
+    return this.#client.query({
+      text: sqlOrCursor,
+      values: parameters ? [...parameters] : [],
+      types: typesFor(this.#client),
+    }) as unknown as Promise<PostgresQueryResult<R>>;
+  }
+  release(destroy?: boolean): void {
+    this.#client.release(destroy);
+  }
+}
+
+/**
+ * The pool as Kysely sees it: the same clients, queries run with the store's parsers. `end()` does
+ * nothing: the store ends a pool it created itself (Kysely skips `end()` when it never connected),
+ * and a pool the user passed in is theirs to end.
+ */
+export class PoolForKysely implements PostgresPool {
+  readonly #pool: PostgresPoolLike;
+  readonly #wrappers = new WeakMap<PostgresClientLike, ClientForKysely>();
+  constructor(pool: PostgresPoolLike) {
+    this.#pool = pool;
+  }
+  async connect(): Promise<PostgresPoolClient> {
+    const client = await this.#pool.connect();
+    let wrapper = this.#wrappers.get(client);
+    if (!wrapper) {
+      wrapper = new ClientForKysely(client);
+      this.#wrappers.set(client, wrapper);
+    }
+    return wrapper;
+  }
+  async end(): Promise<void> {}
+}

@@ -69,7 +69,9 @@ console.log(JSON.stringify({
 await store.close();
 `,
     );
-    const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: consumer, timeout: 60_000 });
+    // A consumer's process, not a vitest worker: none of vitest's variables.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')));
+    const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: consumer, env, timeout: 60_000 });
     const out = JSON.parse(stdout.trim());
     expect(out).toMatchObject({ kind: 'buy', testing: 'function', postgres: 'function' });
     expect(out.core).toBeGreaterThan(20);

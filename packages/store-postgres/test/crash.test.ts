@@ -8,10 +8,10 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPortfolioEngine, type MarketDataProvider, silentLogger } from '@foliokit/core';
+import { expectStateMatchesLedger } from '@foliokit/core/testing';
 import { createPostgresStore, type PostgresStore } from '@foliokit/store-postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type CrashRound, prepareChild, runCrashRounds } from './support/crash-harness.js';
-import { expectStateMatchesLedger } from './support/ledger.js';
 import { admin, dropSchema, PG_URL, schemaName } from './support/pg.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPortfolioEngine, type MarketDataProvider, silentLogger } from '@foliokit/core';
+import { expectStateMatchesLedger } from '@foliokit/core/testing';
 import { createSqliteStore } from '@foliokit/store-sqlite';
 import { afterAll, expect, it } from 'vitest';
 import { type CrashRound, prepareChild, runCrashRounds } from '../../store-postgres/test/support/crash-harness.js';
-import { expectStateMatchesLedger } from '../../store-postgres/test/support/ledger.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'foliokit-crash-'));

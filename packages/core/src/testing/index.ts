@@ -4,5 +4,15 @@
  * suites every store and provider runs.
  */
 export { createManualClock, type ManualClock } from './clock.js';
-export { createTestProvider, type TestProvider } from './provider.js';
 export { PORTFOLIO_TABLES, runStoreConformance, type StoreConformanceOptions } from './conformance.js';
+export { createTestProvider, type TestProvider } from './provider.js';
+export {
+  expectNoOversell,
+  expectStateMatchesLedger,
+  naiveStore,
+  oversellRace,
+  type RaceContext,
+  type RaceOutcome,
+  runStoreRaceConformance,
+  type StoreRaceConformanceOptions,
+} from './races.js';

@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { type Dec, dec, divideToString, fmt, parseDecimal, ZERO } from './decimal.js';
-import { ERROR_CODES, FoliokitError, isFoliokitError } from './errors.js';
+import { type Dec, divideToString, fmt, parseDecimal, ZERO } from './decimal.js';
+import { ERROR_CODES, FoliokitError } from './errors.js';
 import { EventBus, type FoliokitEvent, type FoliokitEventName, type Listener } from './events.js';
 import { newId } from './ids.js';
 import { planCash, planTrade } from './ledger.js';
@@ -21,8 +21,25 @@ import {
   type TransactionRow,
 } from './ports.js';
 import { parseInstant, systemClock, toIso } from './time.js';
+import { PriceBook, type PriceRefreshReport, type ProviderStatus } from './price-book.js';
+import { type BackfillAllReport, type BackfillInput, type BackfillReport, backfillEveryPortfolio, backfillPortfolio } from './backfill.js';
+import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from './daily.js';
+import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler } from './jobs.js';
+import { type JobDefinition, Scheduler, type SchedulerStatus, type TickOutcome } from './scheduler.js';
+import {
+  type GetHistoryInput,
+  getHistory,
+  type History,
+  planTradeSnapshot,
+  prefetchTradePrices,
+  type ResolvedSnapshotOptions,
+  recordSnapshot,
+  resolveSnapshotOptions,
+  type Snapshot,
+  type SnapshotOptions,
+} from './snapshots.js';
+import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
 import { type KnownPrice, valuePortfolio } from './valuation.js';
-import type { Page, Portfolio, Position, Transaction, Valuation, ValuedPosition, WatchlistItem } from './types.js';
 import {
   checkId,
   decimalInput,
@@ -44,6 +61,21 @@ export interface CreatePortfolioEngineOptions {
   clock?: Clock;
   /** Where the engine logs (listener errors, provider fallbacks). @default consoleLogger (warnings and errors) */
   logger?: Logger;
+  /** The price book: how long a price is fresh, and how many symbols one provider call asks for. */
+  prices?: PriceOptions;
+  /** Snapshots: after each trade, the interval, backfill limits (docs/snapshots.md). @default {} (see {@link SnapshotOptions}) */
+  snapshots?: SnapshotOptions;
+}
+
+/** Options of the engine's price book. */
+export interface PriceOptions {
+  /**
+   * A price older than this (since the provider last confirmed it) is asked for again before a
+   * valuation or a market fill uses it. @default 15_000
+   */
+  maxAgeMs?: number;
+  /** Symbols per provider call when refreshing. @default 100 */
+  batchSize?: number;
 }
 
 /** Input of {@link PortfolioEngine.createPortfolio}. */
@@ -161,6 +193,8 @@ const REQUIRED_STORE_METHODS = [
   'listSnapshots',
   'upsertPrices',
   'getPrices',
+  'upsertDailyBars',
+  'listDailyBars',
   'listActiveSymbols',
 ] as const;
 
@@ -196,7 +230,11 @@ export class PortfolioEngine {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly #events: EventBus;
+  /** The one table of latest prices; valuation, fills and snapshots read it. */
+  readonly priceBook: PriceBook;
   #closed = false;
+  readonly #snapshots: ResolvedSnapshotOptions;
+  readonly #scheduler: Scheduler;
 
   /** @internal use {@link createPortfolioEngine} */
   constructor(options: Required<CreatePortfolioEngineOptions>) {
@@ -205,6 +243,17 @@ export class PortfolioEngine {
     this.clock = options.clock;
     this.logger = options.logger;
     this.#events = new EventBus(this.logger);
+    this.#snapshots = resolveSnapshotOptions(options.snapshots);
+    this.#scheduler = new Scheduler(this);
+    this.priceBook = new PriceBook({
+      store: this.store,
+      provider: this.marketData,
+      clock: this.clock,
+      logger: this.logger,
+      maxAgeMs: options.prices.maxAgeMs ?? 15_000,
+      batchSize: options.prices.batchSize ?? 100,
+      onChange: (change) => this.emit({ type: 'price.updated', ...change }),
+    });
   }
 
   // ----- events --------------------------------------------------------------------------------
@@ -438,13 +487,17 @@ export class PortfolioEngine {
     }
     const fillPrice = price;
     const portfolio = await this.#costBasisMethod(id);
+    // The post-trade snapshot: prices fetched before the transaction, the snapshot planned inside it.
+    const snapPrices = this.#snapshots.onTrade ? await prefetchTradePrices(this, id, symbol, v.at !== undefined) : null;
     const nowMs = this.clock.now();
     let outcome: ReturnType<typeof planTrade>['outcome'] | undefined;
+    let snapshot: Snapshot | undefined;
     await this.store.applyLedgerChange(
       {
         portfolioId: id,
         symbol,
         loadLots: portfolio === 'fifo' && v.side === 'sell',
+        ...(snapPrices ? { loadAllPositions: true } : {}),
         ...(key !== undefined ? { idempotencyKey: key } : {}),
       },
       (state) => {
@@ -463,12 +516,19 @@ export class PortfolioEngine {
           ...(key !== undefined ? { idempotencyKey: key } : {}),
         });
         outcome = planned.outcome;
+        if (planned.write && snapPrices) {
+          const fill = { symbol, price: fillPrice, stale: v.at !== undefined };
+          snapshot = planTradeSnapshot(this, state, planned.write, snapPrices, fill, nowMs);
+          planned.write.snapshot = snapshot;
+        }
         return planned.write;
       },
     );
     const done = outcome as NonNullable<typeof outcome>;
     const transaction = publicTransaction(done.transaction);
     if (!done.replayed) this.emit({ type: 'trade.executed', portfolioId: id, transaction });
+    const recorded = snapshot as Snapshot | undefined;
+    if (recorded && !done.replayed) this.emit({ type: 'snapshot.recorded', portfolioId: id, snapshot: recorded });
     return transaction;
   }
 
@@ -511,38 +571,8 @@ export class PortfolioEngine {
     return toIso(ms);
   }
 
-  async #fillPrice(symbol: string): Promise<Dec> {
-    let batch: Awaited<ReturnType<MarketDataProvider['getQuotes']>>;
-    try {
-      batch = await this.marketData.getQuotes([symbol]);
-    } catch (error) {
-      if (isFoliokitError(error) && error.code === 'UNKNOWN_SYMBOL') throw error;
-      const why = error instanceof Error ? error.message : String(error);
-      throw new FoliokitError(
-        'PRICE_UNAVAILABLE',
-        `No price for ${symbol}: the market-data provider failed (${why})`,
-        { field: 'price', symbol, providerCode: isFoliokitError(error) ? error.code : undefined },
-        { cause: error },
-      );
-    }
-    const quote = batch.quotes[symbol];
-    if (!quote) {
-      if (batch.unknown.includes(symbol)) {
-        throw new FoliokitError('UNKNOWN_SYMBOL', `The market-data provider does not know ${symbol}; give a price to record the fill`, {
-          field: 'symbol',
-          symbol,
-        });
-      }
-      throw new FoliokitError('PRICE_UNAVAILABLE', `No price for ${symbol}`, { field: 'price', symbol });
-    }
-    const price = safePrice(quote.price);
-    if (!price) {
-      throw new FoliokitError('PRICE_UNAVAILABLE', `The provider's price for ${symbol} is not a positive number`, {
-        field: 'price',
-        symbol,
-      });
-    }
-    return price;
+  #fillPrice(symbol: string): Promise<Dec> {
+    return this.priceBook.fillPrice(symbol);
   }
 
   // ----- reads ---------------------------------------------------------------------------------
@@ -592,34 +622,101 @@ export class PortfolioEngine {
   }
 
   /**
-   * The latest price of each symbol: from the provider, or, when it cannot answer, the last
-   * price the store knows (flagged stale). Symbols with neither are absent from the map.
+   * The latest price of each symbol from the price book: fresh entries from memory, the rest asked
+   * of the provider; when it cannot answer, the last known price flagged `stale`. Symbols with no
+   * price at all are absent from the map.
    */
-  async latestPrices(symbols: readonly string[]): Promise<Map<string, KnownPrice>> {
-    const out = new Map<string, KnownPrice>();
-    if (symbols.length === 0) return out;
-    let missing: string[] = [...symbols];
-    try {
-      const batch = await this.marketData.getQuotes(symbols);
-      missing = [];
-      for (const s of symbols) {
-        const q = batch.quotes[s];
-        const price = q ? safePrice(q.price) : null;
-        if (q && price) out.set(s, { price, text: fmt(price), at: q.at, source: q.source, stale: false });
-        else missing.push(s);
-      }
-    } catch (error) {
-      this.logger.warn('Market data unavailable; falling back to last known prices', {
-        error: isFoliokitError(error) ? error.toJSON() : String(error),
-      });
-    }
-    if (missing.length > 0) {
-      for (const row of await this.store.getPrices(missing)) {
-        const price = safePrice(row.price);
-        if (price) out.set(row.symbol, { price, text: fmt(price), at: row.at, source: row.source, stale: true });
-      }
-    }
-    return out;
+  latestPrices(symbols: readonly string[]): Promise<Map<string, KnownPrice>> {
+    return this.priceBook.get(symbols);
+  }
+
+  /** Refreshes prices now (all held or watched symbols when omitted); emits `price.updated` per change. */
+  async refreshPrices(symbols?: readonly string[]): Promise<PriceRefreshReport> {
+    this.#open();
+    const list = symbols === undefined ? await this.store.listActiveSymbols() : symbols.map((s) => normalizeSymbol(s));
+    return this.priceBook.refresh(list);
+  }
+
+  /** The market-data provider's health as the engine has seen it (for admin routes). */
+  getProviderStatus(): ProviderStatus {
+    return this.priceBook.status();
+  }
+
+  // ----- snapshots and jobs (snapshots.ts, daily.ts, backfill.ts, jobs.ts, scheduler.ts) -------
+
+  /** Records a snapshot of a portfolio now, at the latest prices (`daily` replaces today's). */
+  async recordSnapshot(id: string, kind: 'interval' | 'trade' | 'daily' = 'interval'): Promise<Snapshot> {
+    this.#open();
+    checkId(id);
+    return recordSnapshot(this, id, kind);
+  }
+
+  /** A portfolio's value series, oldest first, optionally downsampled to the last snapshot per hour or day. */
+  async getHistory(id: string, input: GetHistoryInput = {}): Promise<History> {
+    this.#open();
+    checkId(id);
+    return getHistory(this, id, input);
+  }
+
+  /**
+   * Records one `daily` snapshot per portfolio for a day (default: yesterday UTC), at the latest
+   * prices, in batches. A rerun replaces that day's rows. Emits `job.started` and one `job.completed`.
+   */
+  async runDailySnapshots(input: RunDailySnapshotsInput = {}): Promise<DailySnapshotReport> {
+    this.#open();
+    const day = checkDailyInput(input, this.clock.now());
+    return runDailyNow(this, this.#snapshots, day, this.#scheduler.instance);
+  }
+
+  /** Writes one `backfill` snapshot per day of the range, valued as of each day from the ledger and daily closes. */
+  async backfill(id: string, input: BackfillInput): Promise<BackfillReport> {
+    this.#open();
+    checkId(id);
+    return backfillPortfolio(this, this.#snapshots, id, input);
+  }
+
+  /** {@link PortfolioEngine.backfill} for every portfolio; history is fetched once per symbol. */
+  async backfillAll(input: BackfillInput): Promise<BackfillAllReport> {
+    this.#open();
+    return backfillEveryPortfolio(this, this.#snapshots, input);
+  }
+
+  /** Starts the interval and daily jobs (and jobs added with {@link PortfolioEngine.addJob}). */
+  startScheduler(options: StartSchedulerOptions = {}): SchedulerStatus {
+    this.#open();
+    return startScheduler(this, this.#scheduler, this.#snapshots, options);
+  }
+
+  /** Stops the scheduler: waits for a running job to finish, and leaves no timer behind. */
+  stopScheduler(): Promise<void> {
+    return stopScheduler(this.#scheduler);
+  }
+
+  /** Each job's schedule, running flag, last run, next run and counters. */
+  getSchedulerStatus(): SchedulerStatus {
+    return this.#scheduler.status();
+  }
+
+  /** Registers a scheduled job (the price poller does). It runs while the scheduler runs. */
+  addJob(job: JobDefinition): void {
+    this.#open();
+    this.#scheduler.add(job);
+  }
+
+  /** Unregisters a job, waiting for its running tick. */
+  removeJob(name: string): Promise<boolean> {
+    return this.#scheduler.remove(name);
+  }
+
+  /** Runs a job's tick now, through the same lock and run records as a scheduled tick. */
+  runJob(name: string): Promise<TickOutcome> {
+    this.#open();
+    return this.#scheduler.runNow(name);
+  }
+
+  /** Resolves when no scheduled job is running (tests; graceful shutdown). */
+  whenJobsIdle(): Promise<void> {
+    return this.#scheduler.idle();
   }
 
   // ----- watchlist -----------------------------------------------------------------------------
@@ -658,6 +755,7 @@ export class PortfolioEngine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await stopScheduler(this.#scheduler);
     this.#events.removeAll();
   }
 
@@ -668,16 +766,6 @@ export class PortfolioEngine {
 
 function notFound(id: string): FoliokitError {
   return new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${id}`, { field: 'portfolioId', portfolioId: id });
-}
-
-/** A provider's price as a positive decimal, or null when it is not one. */
-function safePrice(value: unknown): Dec | null {
-  try {
-    const d = parseDecimal(value, 'price');
-    return d.isPositive() && !d.isZero() ? d : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -712,6 +800,8 @@ export function createPortfolioEngine(options: CreatePortfolioEngineOptions): Po
     marketData: options.marketData,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? consoleLogger,
+    prices: options.prices ?? {},
+    snapshots: options.snapshots ?? {},
   });
 }
 

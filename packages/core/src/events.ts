@@ -4,7 +4,9 @@
  * (or rejects) is logged and never breaks the engine or the other listeners.
  */
 import { EventEmitter } from 'eventemitter3';
-import type { Logger } from './ports.js';
+import type { BackfillAllReport, BackfillReport } from './backfill.js';
+import type { Logger, SnapshotRow } from './ports.js';
+import type { JobTrigger } from './scheduler.js';
 import type { Portfolio, Transaction } from './types.js';
 
 export interface PortfolioCreatedEvent { type: 'portfolio.created'; portfolio: Portfolio }
@@ -14,6 +16,65 @@ export interface CashDepositedEvent { type: 'cash.deposited'; portfolioId: strin
 export interface CashWithdrawnEvent { type: 'cash.withdrawn'; portfolioId: string; transaction: Transaction }
 export interface TradeExecutedEvent { type: 'trade.executed'; portfolioId: string; transaction: Transaction }
 
+export interface PriceUpdatedEvent {
+  type: 'price.updated';
+  symbol: string;
+  price: string;
+  previousPrice: string | null;
+  at: string;
+  source: string;
+  currency: string;
+}
+
+/**
+ * A snapshot was recorded after a trade, by the interval job, or by `recordSnapshot`. The daily
+ * job and backfill write many at once and announce their run with one `job.completed` /
+ * `backfill.completed` instead.
+ */
+export interface SnapshotRecordedEvent { type: 'snapshot.recorded'; portfolioId: string; snapshot: SnapshotRow }
+
+/** Fields every job event carries. */
+export interface JobEventBase {
+  /** Job name (`"daily-snapshots"`, `"interval-snapshots"`, or one added with `addJob`). */
+  job: string;
+  /** What the run is for: the valued day for the daily job, the tick instant for interval jobs. */
+  runKey: string;
+  /** Why it ran: its schedule, a catch-up at start, a retry of a tick another instance held, or a manual call. */
+  trigger: JobTrigger;
+  /** The engine instance that ran it. */
+  instance: string;
+  /** When the run started (UTC ISO). */
+  at: string;
+}
+export interface JobStartedEvent extends JobEventBase { type: 'job.started' }
+export interface JobCompletedEvent extends JobEventBase {
+  type: 'job.completed';
+  durationMs: number;
+  /** The job's report (for the daily job a `DailySnapshotReport`). */
+  report: unknown;
+}
+export interface JobFailedEvent extends JobEventBase {
+  type: 'job.failed';
+  durationMs: number;
+  error: { code: string; message: string };
+}
+/** Progress of a backfill: days of one portfolio, or portfolios of `backfillAll`. */
+export interface BackfillProgressEvent {
+  type: 'backfill.progress';
+  /** The portfolio (single backfill), or null for `backfillAll`. */
+  portfolioId: string | null;
+  unit: 'days' | 'portfolios';
+  done: number;
+  /** Null when not known in advance (`backfillAll` does not count portfolios first). */
+  total: number | null;
+}
+export interface BackfillCompletedEvent {
+  type: 'backfill.completed';
+  /** The portfolio (single backfill), or null for `backfillAll`. */
+  portfolioId: string | null;
+  report: BackfillReport | BackfillAllReport;
+}
+
 /** Event name → payload. Later features add their events here. */
 export interface FoliokitEventMap {
   'portfolio.created': PortfolioCreatedEvent;
@@ -22,6 +83,13 @@ export interface FoliokitEventMap {
   'cash.deposited': CashDepositedEvent;
   'cash.withdrawn': CashWithdrawnEvent;
   'trade.executed': TradeExecutedEvent;
+  'snapshot.recorded': SnapshotRecordedEvent;
+  'job.started': JobStartedEvent;
+  'job.completed': JobCompletedEvent;
+  'job.failed': JobFailedEvent;
+  'backfill.progress': BackfillProgressEvent;
+  'backfill.completed': BackfillCompletedEvent;
+  'price.updated': PriceUpdatedEvent;
 }
 
 export type FoliokitEventName = keyof FoliokitEventMap;

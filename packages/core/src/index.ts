@@ -32,7 +32,46 @@ export {
 } from './time.js';
 export { normalizeSymbol } from './validation.js';
 export { newId } from './ids.js';
-export { type CashCommand, planCash, planTrade, type ReplayState, replayLedger, type TradeCommand } from './ledger.js';
+export {
+  applyLedgerEntry,
+  type CashCommand,
+  emptyReplayState,
+  planCash,
+  planTrade,
+  type ReplayState,
+  replayLedger,
+  type TradeCommand,
+} from './ledger.js';
+export {
+  computeSnapshot,
+  type ComputedSnapshot,
+  downsample,
+  type GetHistoryInput,
+  HISTORY_INTERVALS,
+  HISTORY_MAX_DAYS,
+  type History,
+  type HistoryInterval,
+  type Snapshot,
+  type SnapshotOptions,
+  type SnapshotPrice,
+} from './snapshots.js';
+export type { DailySnapshotReport, RunDailySnapshotsInput } from './daily.js';
+export type { BackfillAllReport, BackfillInput, BackfillReport, PortfolioFailure, UnpricedSymbol } from './backfill.js';
+export { DAILY_JOB, type DailyJobOptions, type DailyJobReport, INTERVAL_JOB, type StartSchedulerOptions } from './jobs.js';
+export {
+  compileSchedule,
+  JOB_TRIGGERS,
+  type JobContext,
+  type JobDefinition,
+  type JobErrorCode,
+  type JobRuns,
+  type JobSchedule,
+  type JobStatus,
+  type JobTrigger,
+  memoryJobRuns,
+  type SchedulerStatus,
+  type TickOutcome,
+} from './scheduler.js';
 export { createKyselyStore, type KyselyStore, type KyselyStoreOptions } from './kysely/store.js';
 export { foliokitMigrations, migrationProvider, type SqlDialect } from './kysely/migrations.js';
 export type { FoliokitDatabase } from './kysely/schema.js';

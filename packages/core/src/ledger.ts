@@ -272,31 +272,42 @@ export interface ReplayState {
  * it to prove that stored state equals the ledger.
  */
 export function replayLedger(entries: Iterable<TransactionRow>): ReplayState {
-  const state: ReplayState = { cash: ZERO, netDeposits: ZERO, realizedPnl: ZERO, positions: new Map() };
-  for (const t of entries) {
-    const amount = dec(t.amount);
-    state.cash = state.cash.plus(amount);
-    if (t.kind === 'deposit' || t.kind === 'withdrawal') {
-      state.netDeposits = state.netDeposits.plus(amount);
-      continue;
-    }
-    const symbol = t.symbol as string;
-    const pos = state.positions.get(symbol) ?? { quantity: ZERO, costBasis: ZERO, realizedPnl: ZERO };
-    const qty = dec(t.quantity as string);
-    if (t.kind === 'buy') {
-      pos.quantity = pos.quantity.plus(qty);
-      pos.costBasis = pos.costBasis.plus(amount.neg());
-    } else {
-      const realized = dec(t.realizedPnl ?? '0');
-      // Proceeds minus realized P&L is exactly the cost basis the sell removed.
-      pos.costBasis = pos.costBasis.minus(amount.minus(realized));
-      pos.quantity = pos.quantity.minus(qty);
-      pos.realizedPnl = pos.realizedPnl.plus(realized);
-      state.realizedPnl = state.realizedPnl.plus(realized);
-    }
-    state.positions.set(symbol, pos);
-  }
+  const state = emptyReplayState();
+  for (const t of entries) applyLedgerEntry(state, t);
   return state;
+}
+
+/** The state before any entry. */
+export function emptyReplayState(): ReplayState {
+  return { cash: ZERO, netDeposits: ZERO, realizedPnl: ZERO, positions: new Map() };
+}
+
+/**
+ * Applies one ledger entry to a replay state, in place (one step of {@link replayLedger}). Backfill
+ * walks days with it, applying each day's entries once instead of replaying from scratch.
+ */
+export function applyLedgerEntry(state: ReplayState, t: TransactionRow): void {
+  const amount = dec(t.amount);
+  state.cash = state.cash.plus(amount);
+  if (t.kind === 'deposit' || t.kind === 'withdrawal') {
+    state.netDeposits = state.netDeposits.plus(amount);
+    return;
+  }
+  const symbol = t.symbol as string;
+  const pos = state.positions.get(symbol) ?? { quantity: ZERO, costBasis: ZERO, realizedPnl: ZERO };
+  const qty = dec(t.quantity as string);
+  if (t.kind === 'buy') {
+    pos.quantity = pos.quantity.plus(qty);
+    pos.costBasis = pos.costBasis.plus(amount.neg());
+  } else {
+    const realized = dec(t.realizedPnl ?? '0');
+    // Proceeds minus realized P&L is exactly the cost basis the sell removed.
+    pos.costBasis = pos.costBasis.minus(amount.minus(realized));
+    pos.quantity = pos.quantity.minus(qty);
+    pos.realizedPnl = pos.realizedPnl.plus(realized);
+    state.realizedPnl = state.realizedPnl.plus(realized);
+  }
+  state.positions.set(symbol, pos);
 }
 
 export { DERIVED_SCALE };

@@ -109,6 +109,12 @@ export interface MarketDataProvider {
   getDailyHistory(symbol: string, range: { from: string; to: string }, options?: CallOptions): Promise<DailyBar[]>;
   /** Optional symbol search. */
   searchSymbols?(query: string, options?: CallOptions): Promise<SymbolMatch[]>;
+  /**
+   * How often the engine's price poller should refresh this provider's quotes, in ms. A simulated
+   * feed can be polled every few seconds; a rate-limited HTTP source wants minutes.
+   * @default 900_000 (15 minutes)
+   */
+  readonly suggestedPollIntervalMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,6 +224,19 @@ export interface SymbolPriceRow {
   updatedAt: string;
 }
 
+/** A daily bar as the price history keeps it. */
+export interface DailyBarRow {
+  symbol: string;
+  day: string;
+  open: string | null;
+  high: string | null;
+  low: string | null;
+  close: string;
+  adjClose: string | null;
+  volume: string | null;
+  source: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Store port
 // ---------------------------------------------------------------------------------------------
@@ -268,6 +287,27 @@ export interface LedgerWrite {
  */
 export type LedgerPlanner = (state: LedgerState) => LedgerWrite | null;
 
+/**
+ * Carries a planner's error through a store's own error handling, so that the caller receives it
+ * unchanged whatever it is (a store wraps only its driver's errors as `STORE_ERROR`). Stores call
+ * {@link runPlanner} and unwrap with `error instanceof PlannerError ? error.original : ...`.
+ */
+export class PlannerError extends Error {
+  override readonly name = 'PlannerError';
+  constructor(readonly original: unknown) {
+    super('the ledger planner failed');
+  }
+}
+
+/** Calls a planner, wrapping whatever it throws in a {@link PlannerError}. */
+export function runPlanner(plan: LedgerPlanner, state: LedgerState): LedgerWrite | null {
+  try {
+    return plan(state);
+  } catch (error) {
+    throw new PlannerError(error);
+  }
+}
+
 /** Page of a cursor-paginated listing. */
 export interface TransactionQuery {
   limit: number;
@@ -286,7 +326,58 @@ export interface SnapshotQuery {
   to?: string;
   kinds?: readonly SnapshotKind[];
   limit?: number;
+  /**
+   * Downsample: return only the last snapshot (by `at`) of each UTC hour (`'hour'`) or of each
+   * `day` (`'day'`). A store that ignores this returns every row; the engine downsamples again, so
+   * the answer is the same, only slower. The built-in stores do it in SQL.
+   */
+  bucket?: 'hour' | 'day';
 }
+
+/** The part of a position a valuation needs. */
+export interface HoldingRow {
+  portfolioId: string;
+  symbol: string;
+  quantity: string;
+  costBasis: string;
+}
+
+/** Statuses of a job run. */
+export const JOB_RUN_STATUSES = ['running', 'completed', 'failed'] as const;
+export type JobRunStatus = (typeof JOB_RUN_STATUSES)[number];
+
+/**
+ * One run of a scheduled job for one tick, as the scheduler records it. One row per
+ * (job, runKey): a rerun overwrites it.
+ */
+export interface JobRunRow {
+  /** Job name (`"daily-snapshots"`). */
+  job: string;
+  /** What the run is for: the valued day for the daily job, the tick instant for interval jobs. */
+  runKey: string;
+  status: JobRunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  /** The engine instance that ran it. */
+  instance: string;
+  /** The job's report, or the error of a failed run (JSON-serialisable). */
+  report: unknown;
+}
+
+/** Query of {@link Store.listJobRuns}. */
+export interface JobRunQuery {
+  /** Only run keys `>= fromKey` (keys compare as text). */
+  fromKey?: string;
+  /** Only run keys `<= toKey`. */
+  toKey?: string;
+  status?: JobRunStatus;
+  limit: number;
+  /** Order by run key. @default 'asc' */
+  order?: 'asc' | 'desc';
+}
+
+/** The answer of {@link Store.runExclusive}: the function's value, or `ran: false` when the key was held. */
+export type ExclusiveResult<T> = { ran: true; value: T } | { ran: false };
 
 /**
  * The persistence port. `@foliokit/store-sqlite` and `@foliokit/store-postgres` implement it on
@@ -300,7 +391,7 @@ export interface Store {
   readonly name: string;
   /**
    * Whether several engine instances (processes) can share this store, with scheduled jobs
-   * coordinated through {@link Store.tryWithJobLock}. @default false
+   * coordinated through {@link Store.runExclusive}. @default false
    */
   readonly supportsMultiInstance?: boolean;
 
@@ -351,8 +442,48 @@ export interface Store {
   /** Latest prices for symbols (all when omitted). */
   getPrices(symbols?: readonly string[]): Promise<SymbolPriceRow[]>;
 
+  /** Upserts daily bars (one per symbol and day: a rerun replaces). */
+  upsertDailyBars(rows: readonly DailyBarRow[]): Promise<void>;
+  /** Stored daily bars of a symbol, `from <= day <= to`, ascending. */
+  listDailyBars(symbol: string, range: { from: string; to: string }): Promise<DailyBarRow[]>;
+
   /** Distinct symbols currently held (quantity > 0) or watched, across all portfolios. */
   listActiveSymbols(): Promise<string[]>;
+
+  /**
+   * Open positions (quantity ≠ 0) of several portfolios in one read, ordered by portfolio and
+   * symbol. The daily and interval jobs use it per batch of portfolios.
+   * Optional: without it the engine calls {@link Store.listPositions} once per portfolio.
+   */
+  listHoldings?(portfolioIds: readonly string[]): Promise<HoldingRow[]>;
+
+  /**
+   * Runs `fn` only when no one else holds `key`, and never waits: `{ ran: false }` when the key is
+   * held. "No one else" is this process for a single-process store, and every process sharing the
+   * database for a multi-instance one (PostgreSQL: a session-level advisory lock on a dedicated
+   * connection, released in `finally`, and by the server when a crashed holder's session ends).
+   * A lock only saves work: every job write is idempotent anyway.
+   * Optional: without it the scheduler coordinates within this process only.
+   *
+   * @example
+   * ```ts
+   * const r = await store.runExclusive('job:daily-snapshots', () => runTheJob());
+   * if (!r.ran) console.log('another instance is running it');
+   * ```
+   */
+  runExclusive?<T>(key: string, fn: () => Promise<T>): Promise<ExclusiveResult<T>>;
+  /**
+   * The recorded run of a job for one run key. Optional, with {@link Store.saveJobRun} and
+   * {@link Store.listJobRuns}: without them the scheduler keeps its records in memory, so a run
+   * finished by another instance, or before a restart, is not known.
+   */
+  getJobRun?(job: string, runKey: string): Promise<JobRunRow | null>;
+  /** Inserts or replaces the run of (job, runKey). */
+  saveJobRun?(row: JobRunRow): Promise<void>;
+  /** Runs of a job ordered by run key. */
+  listJobRuns?(job: string, query: JobRunQuery): Promise<JobRunRow[]>;
+  /** Deletes finished runs (of one job, or of all) started before an instant; returns how many. */
+  deleteJobRuns?(query: { startedBefore: string; job?: string }): Promise<number>;
 
   /** Runs pending migrations. Idempotent; safe when several processes call it at once. */
   migrate(): Promise<void>;

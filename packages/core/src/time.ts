@@ -60,7 +60,9 @@ export function parseInstant(input: unknown, field: string): number {
 
 /** Parses a `YYYY-MM-DD` day and checks it exists on the calendar. */
 export function parseDay(input: unknown, field: string): string {
-  if (typeof input !== 'string' || !DAY_RE.test(input) || dayOf(Date.parse(`${input}T00:00:00Z`)) !== input) {
+  const ms = typeof input === 'string' && DAY_RE.test(input) ? Date.parse(`${input}T00:00:00Z`) : Number.NaN;
+  // A month 13 parses to NaN, and dayOf(NaN) would throw a RangeError.
+  if (!Number.isFinite(ms) || dayOf(ms) !== input) {
     throw new FoliokitError('VALIDATION_FAILED', `${field} must be a calendar day YYYY-MM-DD`, { field });
   }
   return input;

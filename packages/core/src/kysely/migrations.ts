@@ -161,10 +161,36 @@ function initial(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Scheduled job runs: one row per (job, run key), so a tick completed by one instance is skipped by
+ * the others, and a tick whose runner died (status still `running` while nobody holds the job's
+ * lock) is run again by the next instance that takes the lock.
+ */
+function jobRuns(dialect: SqlDialect): Migration {
+  const t = types(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('job_runs')
+        .addColumn('job', 'text', (c) => c.notNull())
+        .addColumn('run_key', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('started_at', t.instant, (c) => c.notNull())
+        .addColumn('finished_at', t.instant)
+        .addColumn('instance', 'text', (c) => c.notNull())
+        .addColumn('report', 'text')
+        .addPrimaryKeyConstraint('job_runs_pk', ['job', 'run_key'])
+        .execute();
+      await db.schema.createIndex('job_runs_started_idx').on('job_runs').columns(['started_at']).execute();
+    },
+  };
+}
+
 /** The ordered migrations for a dialect. */
 export function foliokitMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
+    '0002_job_runs': jobRuns(dialect),
   };
 }
 

@@ -101,6 +101,17 @@ export interface WatchlistTable {
   added_at: Instant;
 }
 
+/** Runs of scheduled jobs: one row per (job, run_key). `report` is JSON text. */
+export interface JobRunsTable {
+  job: string;
+  run_key: string;
+  status: string;
+  started_at: Instant;
+  finished_at: Instant | null;
+  instance: string;
+  report: string | null;
+}
+
 /** The database as the Kysely store sees it. */
 export interface FoliokitDatabase {
   portfolios: PortfoliosTable;
@@ -111,4 +122,5 @@ export interface FoliokitDatabase {
   symbols: SymbolsTable;
   price_history: PriceHistoryTable;
   watchlist: WatchlistTable;
+  job_runs: JobRunsTable;
 }

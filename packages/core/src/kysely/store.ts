@@ -5,6 +5,12 @@
 import { type Kysely, Migrator, sql, type Transaction } from 'kysely';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import type {
+  DailyBarRow,
+  ExclusiveResult,
+  HoldingRow,
+  JobRunQuery,
+  JobRunRow,
+  JobRunStatus,
   LedgerChangeRequest,
   LedgerPlanner,
   LedgerState,
@@ -15,8 +21,12 @@ import type {
   SymbolPriceRow,
   TransactionQuery,
 } from '../ports.js';
+import { PlannerError, runPlanner } from '../ports.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
 import {
+  barFromRow,
+  barToRow,
+  decOut,
   isoOut,
   lotFromRow,
   lotToRow,
@@ -32,6 +42,29 @@ import {
   transactionToRow,
 } from './rows.js';
 import type { FoliokitDatabase } from './schema.js';
+
+/**
+ * Creates a PostgreSQL schema when it is missing. Looks first, so an app role without CREATE on the
+ * database can use a schema made for it; tolerates a concurrent creator (23505 on pg_namespace,
+ * 42P06 "already exists"), so several processes may open a fresh schema at once.
+ */
+async function ensurePostgresSchema(db: Kysely<FoliokitDatabase>, schema: string): Promise<void> {
+  const found = await sql<{ one: number }>`select 1 as one from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
+  if (found.rows.length > 0) return;
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== '23505' && code !== '42P06') throw error;
+  }
+}
+
+/** True for PostgreSQL's "schema does not exist" (3F000) about a schema other than ours. */
+function isForeignSchemaRace(error: unknown, schema: string | undefined): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code !== '3F000') return false;
+  return schema === undefined || !String((error as Error).message).includes(`"${schema}"`);
+}
 
 /** Options of {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
@@ -79,6 +112,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     try {
       return await fn();
     } catch (error) {
+      if (error instanceof PlannerError) throw error.original;
       if (isFoliokitError(error)) throw error;
       throw wrapError(error, 'STORE_ERROR', `Store ${what} failed`);
     }
@@ -133,6 +167,51 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     }
   }
 
+  /** Keys held in this process (both dialects): a second holder here never reaches the database. */
+  const held = new Set<string>();
+  /** The advisory-lock name of a key: scoped by schema, so tenants and tests sharing a database never collide. */
+  const lockName = (key: string) => `foliokit:${options.schema ?? ''}:${key}`;
+
+  async function runExclusive<T>(key: string, fn: () => Promise<T>): Promise<ExclusiveResult<T>> {
+    guard();
+    if (held.has(key)) return { ran: false };
+    held.add(key);
+    try {
+      if (!pg) return { ran: true, value: await fn() };
+      // A session-level advisory lock on one dedicated connection, held while fn runs on the others.
+      // If this process dies, the server ends the session and the lock with it.
+      return await db.connection().execute(async (conn) => {
+        let locked: boolean;
+        try {
+          const r = await sql<{ locked: boolean }>`
+            select pg_try_advisory_lock(hashtextextended(${lockName(key)}, 0)) as locked`.execute(conn);
+          locked = r.rows[0]?.locked === true;
+        } catch (error) {
+          throw wrapError(error, 'STORE_ERROR', `Store runExclusive(${key}) could not take the lock`);
+        }
+        if (!locked) return { ran: false } as const;
+        try {
+          return { ran: true, value: await fn() } as const;
+        } finally {
+          // Best effort: if the connection is gone, so is the lock.
+          await sql`select pg_advisory_unlock(hashtextextended(${lockName(key)}, 0))`.execute(conn).catch(() => {});
+        }
+      });
+    } finally {
+      held.delete(key);
+    }
+  }
+
+  const jobRunFromRow = (r: Record<string, unknown>): JobRunRow => ({
+    job: r.job as string,
+    runKey: r.run_key as string,
+    status: r.status as JobRunStatus,
+    startedAt: isoOut(r.started_at),
+    finishedAt: r.finished_at === null || r.finished_at === undefined ? null : isoOut(r.finished_at),
+    instance: r.instance as string,
+    report: r.report === null || r.report === undefined ? null : (JSON.parse(r.report as string) as unknown),
+  });
+
   const store: KyselyStore = {
     name: options.name ?? dialect,
     supportsMultiInstance: options.supportsMultiInstance ?? pg,
@@ -143,15 +222,20 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     async migrate() {
       guard();
       try {
-        if (options.schema && pg) {
-          await sql`create schema if not exists ${sql.id(options.schema)}`.execute(root);
-        }
+        if (options.schema && pg) await ensurePostgresSchema(root, options.schema);
         const migrator = new Migrator({
           db,
           provider: migrationProvider(dialect),
           ...(options.schema ? { migrationTableSchema: options.schema } : {}),
         });
-        const { error, results } = await migrator.migrateToLatest();
+        let outcome = await migrator.migrateToLatest();
+        // Kysely's migrator introspects every table of the database before it locks; a schema that
+        // another process drops meanwhile (another tenant, another test) fails that look-up with
+        // 3F000. Nothing of ours was touched: look again.
+        for (let attempt = 1; attempt < 4 && isForeignSchemaRace(outcome.error, options.schema); attempt++) {
+          outcome = await migrator.migrateToLatest();
+        }
+        const { error, results } = outcome;
         if (error) {
           const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
           throw new FoliokitError('STORE_ERROR', `Migration ${failed} failed: ${(error as Error).message ?? error}`, {
@@ -282,7 +366,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
               .execute();
             state.lots = rows.map(lotFromRow);
           }
-          const write = plan(state);
+          const write = runPlanner(plan, state);
           if (write) await applyWrite(trx, write);
         });
       });
@@ -403,9 +487,115 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         if (query.from !== undefined) q = q.where('at', '>=', query.from);
         if (query.to !== undefined) q = q.where('at', '<=', query.to);
         if (query.kinds && query.kinds.length > 0) q = q.where('kind', 'in', [...query.kinds]);
+        if (query.bucket) {
+          // The last snapshot of each bucket, by a window function (SQLite >= 3.25, any PostgreSQL).
+          const bucket =
+            query.bucket === 'day'
+              ? sql.ref('day')
+              : pg
+                ? sql`date_trunc('hour', ${sql.ref('at')})`
+                : sql`substr(${sql.ref('at')}, 1, 13)`;
+          const rank = sql<number>`row_number() over (partition by ${bucket} order by ${sql.ref('at')} desc, ${sql.ref('id')} desc)`;
+          const ranked = q.select(rank.as('rn'));
+          let outer = db.selectFrom(ranked.as('ranked')).selectAll().where('rn', '=', 1).orderBy('at').orderBy('id');
+          if (query.limit !== undefined) outer = outer.limit(query.limit);
+          return (await outer.execute()).map(snapshotFromRow);
+        }
         q = q.orderBy('at').orderBy('id');
         if (query.limit !== undefined) q = q.limit(query.limit);
         return (await q.execute()).map(snapshotFromRow);
+      });
+    },
+
+    listHoldings(portfolioIds: readonly string[]) {
+      return run('listHoldings', async () => {
+        const out: HoldingRow[] = [];
+        // Chunks keep every statement under the drivers' parameter limits.
+        for (let i = 0; i < portfolioIds.length; i += 1000) {
+          const ids = portfolioIds.slice(i, i + 1000);
+          if (ids.length === 0) continue;
+          const rows = await db
+            .selectFrom('positions')
+            .select(['portfolio_id', 'symbol', 'quantity', 'cost_basis'])
+            .where('portfolio_id', 'in', ids)
+            .where('quantity', '<>', '0')
+            .orderBy('portfolio_id')
+            .orderBy('symbol')
+            .execute();
+          for (const r of rows) {
+            out.push({
+              portfolioId: r.portfolio_id,
+              symbol: r.symbol,
+              quantity: decOut(r.quantity),
+              costBasis: decOut(r.cost_basis),
+            });
+          }
+        }
+        return out;
+      });
+    },
+
+    runExclusive,
+
+    getJobRun(job: string, runKey: string) {
+      return run('getJobRun', async () => {
+        const r = await db
+          .selectFrom('job_runs')
+          .selectAll()
+          .where('job', '=', job)
+          .where('run_key', '=', runKey)
+          .executeTakeFirst();
+        return r ? jobRunFromRow(r) : null;
+      });
+    },
+
+    saveJobRun(row: JobRunRow) {
+      return run('saveJobRun', async () => {
+        const values = {
+          job: row.job,
+          run_key: row.runKey,
+          status: row.status,
+          started_at: row.startedAt,
+          finished_at: row.finishedAt,
+          instance: row.instance,
+          report: row.report === null || row.report === undefined ? null : JSON.stringify(row.report),
+        };
+        await db
+          .insertInto('job_runs')
+          .values(values)
+          .onConflict((oc) =>
+            oc.columns(['job', 'run_key']).doUpdateSet({
+              status: values.status,
+              started_at: values.started_at,
+              finished_at: values.finished_at,
+              instance: values.instance,
+              report: values.report,
+            }),
+          )
+          .execute();
+      });
+    },
+
+    listJobRuns(job: string, query: JobRunQuery) {
+      return run('listJobRuns', async () => {
+        let q = db.selectFrom('job_runs').selectAll().where('job', '=', job);
+        if (query.fromKey !== undefined) q = q.where('run_key', '>=', query.fromKey);
+        if (query.toKey !== undefined) q = q.where('run_key', '<=', query.toKey);
+        if (query.status !== undefined) q = q.where('status', '=', query.status);
+        const rows = await q
+          .orderBy('run_key', query.order ?? 'asc')
+          .limit(query.limit)
+          .execute();
+        return rows.map(jobRunFromRow);
+      });
+    },
+
+    deleteJobRuns(query: { startedBefore: string; job?: string }) {
+      return run('deleteJobRuns', async () => {
+        let q = db.deleteFrom('job_runs').where('started_at', '<', query.startedBefore).where('status', '<>', 'running');
+        if (query.job !== undefined) q = q.where('job', '=', query.job);
+        const res = await q.executeTakeFirst();
+        return Number(res.numDeletedRows);
       });
     },
 
@@ -443,6 +633,45 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
           q = q.where('symbol', 'in', [...symbols]);
         }
         return (await q.execute()).map(priceFromRow);
+      });
+    },
+
+    upsertDailyBars(rows: readonly DailyBarRow[]) {
+      return run('upsertDailyBars', async () => {
+        if (rows.length === 0) return;
+        await db.transaction().execute(async (trx) => {
+          for (let i = 0; i < rows.length; i += 500) {
+            await trx
+              .insertInto('price_history')
+              .values(rows.slice(i, i + 500).map(barToRow))
+              .onConflict((oc) =>
+                oc.columns(['symbol', 'day']).doUpdateSet((eb) => ({
+                  open: eb.ref('excluded.open'),
+                  high: eb.ref('excluded.high'),
+                  low: eb.ref('excluded.low'),
+                  close: eb.ref('excluded.close'),
+                  adj_close: eb.ref('excluded.adj_close'),
+                  volume: eb.ref('excluded.volume'),
+                  source: eb.ref('excluded.source'),
+                })),
+              )
+              .execute();
+          }
+        });
+      });
+    },
+
+    listDailyBars(symbol, range) {
+      return run('listDailyBars', async () => {
+        const rows = await db
+          .selectFrom('price_history')
+          .selectAll()
+          .where('symbol', '=', symbol)
+          .where('day', '>=', range.from)
+          .where('day', '<=', range.to)
+          .orderBy('day')
+          .execute();
+        return rows.map(barFromRow);
       });
     },
 

@@ -556,6 +556,64 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(ranged).toHaveLength(1);
       });
 
+      it('passes a planner error through unchanged and writes nothing', async () => {
+        const p = await h.engine.createPortfolio({ name: 'Planner', initialCash: 10 });
+        const before = await stateOf(h.store, p.id);
+        const boom = new TypeError('planner bug');
+        await expect(
+          h.store.applyLedgerChange({ portfolioId: p.id, symbol: 'AAPL' }, () => {
+            throw boom;
+          }),
+        ).rejects.toBe(boom);
+        expect(await stateOf(h.store, p.id)).toEqual(before);
+        expect(await codeOf(h.store.applyLedgerChange({ portfolioId: 'pf_missing' }, () => null))).toBe(
+          'PORTFOLIO_NOT_FOUND',
+        );
+      });
+
+      it('rolls back a change whose later write fails: never half-written', async () => {
+        const p = await h.engine.createPortfolio({ name: 'Atomic', initialCash: 100 });
+        const before = await stateOf(h.store, p.id);
+        const now = '2026-03-02T15:00:00.000Z';
+        // Cash is updated first; the position then breaks the CHECK (quantity >= 0).
+        const code = await codeOf(
+          h.store.applyLedgerChange({ portfolioId: p.id, symbol: 'AAPL' }, (state) => ({
+            portfolio: { cash: '50', netDeposits: state.portfolio.netDeposits, realizedPnl: '0', updatedAt: now },
+            position: {
+              portfolioId: p.id,
+              symbol: 'AAPL',
+              quantity: '-1',
+              costBasis: '50',
+              realizedPnl: '0',
+              openedAt: now,
+              updatedAt: now,
+            },
+            transaction: {
+              id: `tx_atomic_${p.id}`,
+              portfolioId: p.id,
+              kind: 'buy',
+              symbol: 'AAPL',
+              quantity: '1',
+              price: '50',
+              fee: '0',
+              amount: '-50',
+              realizedPnl: null,
+              cashAfter: '50',
+              quantityAfter: '-1',
+              idempotencyKey: null,
+              requestHash: null,
+              executedAt: now,
+              createdAt: now,
+            },
+          })),
+        );
+        expect(code).toBe('STORE_ERROR');
+        expect(await stateOf(h.store, p.id)).toEqual(before);
+        // The store is still usable.
+        await h.engine.deposit(p.id, { amount: 1 });
+        expect((await h.store.getPortfolio(p.id))?.cash).toBe('101');
+      });
+
       it('keeps the newest price per symbol', async () => {
         const row = (price: string, at: string) => ({ symbol: 'XYZ', price, at, currency: 'USD', source: 's', updatedAt: at });
         await h.store.upsertPrices([row('10', '2026-03-02T10:00:00.000Z')]);

@@ -1,0 +1,240 @@
+/**
+ * The daily job: one `daily` snapshot per portfolio per day, for every portfolio, in batches (a
+ * keyset page of portfolios, one read of their holdings, one price fetch for the page's symbols,
+ * one upsert of the page's rows). A portfolio that cannot be valued is reported and skipped; the
+ * others are written. Rows are upserted per (portfolio, day): a rerun replaces, never duplicates.
+ *
+ * Two ways to value a day:
+ * - `latest` (the scheduled run at the end of the day, and `runDailySnapshots`): the portfolios as
+ *   they are now, at the latest prices. A position priced nowhere fails its portfolio
+ *   (`PRICE_UNAVAILABLE`) rather than writing a total that leaves it out.
+ * - `history` (catch-up of days missed while no scheduler ran): the ledger as of the end of that
+ *   day and that day's close, exactly as backfill values a day (see `backfill.ts`), because
+ *   today's prices would misstate a past day.
+ */
+import { z } from 'zod';
+import { earlier, historyForAll, type PortfolioFailure } from './backfill.js';
+import { FoliokitError, isFoliokitError, wrapError } from './errors.js';
+import type { HoldingRow, PortfolioRow, SnapshotRow, Store } from './ports.js';
+import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from './snapshots.js';
+import { dayOf, endOfDay, parseDay, toIso } from './time.js';
+import { validate } from './validation.js';
+
+/** What a daily run did for one day. */
+export interface DailySnapshotReport {
+  day: string;
+  /** `latest`: valued now at the latest prices; `history`: valued from the ledger and closes of that day (catch-up). */
+  method: 'latest' | 'history';
+  /** Portfolios looked at. */
+  processed: number;
+  /** Portfolios with a daily snapshot written for the day. */
+  succeeded: number;
+  /**
+   * Portfolios with nothing to value that day: created after it (`latest`), or with no ledger
+   * entry by its end (`history`).
+   */
+  skipped: number;
+  /** The first 1,000 failures, each with the portfolio, the error code and a message. */
+  failed: PortfolioFailure[];
+  /** Every failure, counted. */
+  failedCount: number;
+  durationMs: number;
+}
+
+/** Input of `engine.runDailySnapshots`. */
+export interface RunDailySnapshotsInput {
+  /** The day to record, `YYYY-MM-DD`, not after today. @default yesterday (UTC): the day that just ended at 00:00 UTC */
+  day?: string;
+}
+
+const MAX_LISTED_FAILURES = 1000;
+const inputSchema = z.strictObject({ day: z.string().optional() });
+
+/** Validates the input of `runDailySnapshots`. */
+export function checkDailyInput(input: RunDailySnapshotsInput, nowMs: number): string {
+  const v = validate(inputSchema, input, 'input');
+  if (v.day === undefined) return dayOf(nowMs - 86_400_000);
+  const day = parseDay(v.day, 'day');
+  if (day > dayOf(nowMs))
+    throw new FoliokitError('VALIDATION_FAILED', 'day must not be after today (UTC)', { field: 'day' });
+  return day;
+}
+
+/** Open holdings of a batch of portfolios, grouped by portfolio (one read when the store can). */
+async function loadHoldings(store: Store, ids: readonly string[]): Promise<Map<string, HoldingRow[]>> {
+  const out = new Map<string, HoldingRow[]>();
+  const add = (h: HoldingRow) => {
+    const list = out.get(h.portfolioId);
+    if (list) list.push(h);
+    else out.set(h.portfolioId, [h]);
+  };
+  if (store.listHoldings) {
+    for (const h of await store.listHoldings(ids)) add(h);
+    return out;
+  }
+  const all = await Promise.all(ids.map((id) => store.listPositions(id)));
+  for (const rows of all) {
+    for (const r of rows) {
+      if (r.quantity !== '0')
+        add({ portfolioId: r.portfolioId, symbol: r.symbol, quantity: r.quantity, costBasis: r.costBasis });
+    }
+  }
+  return out;
+}
+
+class Failures {
+  readonly list: PortfolioFailure[] = [];
+  count = 0;
+  add(portfolioId: string, error: unknown, fallback: string): void {
+    const e = isFoliokitError(error) ? error : wrapError(error, 'STORE_ERROR', fallback);
+    this.count++;
+    if (this.list.length < MAX_LISTED_FAILURES) this.list.push({ portfolioId, code: e.code, message: e.message });
+  }
+}
+
+/** Upserts a batch; when the batch fails, row by row, so one bad row fails only its portfolio. */
+async function writeBatch(store: Store, rows: SnapshotRow[], failures: Failures): Promise<number> {
+  if (rows.length === 0) return 0;
+  try {
+    await store.insertSnapshots(rows, { replace: 'day' });
+    return rows.length;
+  } catch {
+    let ok = 0;
+    for (const row of rows) {
+      try {
+        await store.insertSnapshots([row], { replace: 'day' });
+        ok++;
+      } catch (error) {
+        failures.add(row.portfolioId, error, 'Writing the daily snapshot failed');
+      }
+    }
+    return ok;
+  }
+}
+
+/** Values one page of portfolios at the latest prices. */
+async function latestBatch(
+  host: SnapshotHost,
+  page: readonly PortfolioRow[],
+  day: string,
+  at: string,
+  failures: Failures,
+): Promise<SnapshotRow[]> {
+  const holdings = await loadHoldings(
+    host.store,
+    page.map((p) => p.id),
+  );
+  const symbols = new Set<string>();
+  for (const list of holdings.values()) for (const h of list) symbols.add(h.symbol);
+  const prices = symbols.size > 0 ? await host.latestPrices([...symbols]) : new Map();
+  const rows: SnapshotRow[] = [];
+  for (const p of page) {
+    try {
+      const { row, unpriced } = computeSnapshot(
+        {
+          portfolioId: p.id,
+          at,
+          day,
+          kind: 'daily',
+          cash: p.cash,
+          netDeposits: p.netDeposits,
+          realizedPnl: p.realizedPnl,
+        },
+        holdings.get(p.id) ?? [],
+        prices,
+      );
+      if (unpriced.length > 0) {
+        throw new FoliokitError('PRICE_UNAVAILABLE', `No price anywhere for ${unpriced.join(', ')}`, {
+          field: 'symbol',
+          symbols: unpriced,
+        });
+      }
+      rows.push(row);
+    } catch (error) {
+      failures.add(p.id, error, 'Valuing the portfolio failed');
+    }
+  }
+  return rows;
+}
+
+/**
+ * Records `day` for every portfolio at the latest prices. `dayEnd`: the instant the day ends (the
+ * scheduled tick of a job in another time zone); portfolios created after it are skipped, and rows
+ * are stamped with it (or now, if earlier). @default the end of the UTC day
+ */
+export async function runDailyLatest(
+  host: SnapshotHost,
+  options: ResolvedSnapshotOptions,
+  day: string,
+  dayEnd: string = endOfDay(day),
+): Promise<DailySnapshotReport> {
+  const started = performance.now();
+  const nowMs = host.clock.now();
+  const eod = dayEnd;
+  const nowIso = toIso(nowMs);
+  const at = earlier(eod, nowIso);
+  const failures = new Failures();
+  let processed = 0;
+  let succeeded = 0;
+  let skipped = 0;
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await host.store.listPortfolios({ limit: options.batchSize, ...(afterId ? { afterId } : {}) });
+    if (page.length === 0) break;
+    afterId = (page[page.length - 1] as PortfolioRow).id;
+    const eligible = page.filter((p) => p.createdAt <= eod);
+    skipped += page.length - eligible.length;
+    processed += page.length;
+    if (eligible.length > 0) {
+      try {
+        const rows = await latestBatch(host, eligible, day, at, failures);
+        succeeded += await writeBatch(host.store, rows, failures);
+      } catch (error) {
+        // A whole batch failed (its holdings or prices could not be read): report each, go on.
+        for (const p of eligible) failures.add(p.id, error, 'Valuing the batch failed');
+        host.logger.error('A daily snapshot batch failed', { day, portfolios: eligible.length, error: String(error) });
+      }
+    }
+    if (page.length < options.batchSize) break;
+  }
+  return {
+    day,
+    method: 'latest',
+    processed,
+    succeeded,
+    skipped,
+    failed: failures.list,
+    failedCount: failures.count,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * Records several past days for every portfolio from the ledger and the daily closes (history
+ * fetched once per symbol for all of them). Returns one report per day.
+ */
+export async function runDailyHistory(
+  host: SnapshotHost,
+  options: ResolvedSnapshotOptions,
+  days: readonly string[],
+): Promise<DailySnapshotReport[]> {
+  if (days.length === 0) return [];
+  const started = performance.now();
+  const sorted = [...days].sort();
+  const range = { from: sorted[0] as string, to: sorted[sorted.length - 1] as string };
+  const r = await historyForAll(host, options, range, sorted, 'daily');
+  const durationMs = Math.round(performance.now() - started);
+  return sorted.map((day) => {
+    const succeeded = r.perDay.get(day) ?? 0;
+    return {
+      day,
+      method: 'history' as const,
+      processed: r.processed,
+      succeeded,
+      skipped: r.processed - succeeded - r.failedCount,
+      failed: r.failed,
+      failedCount: r.failedCount,
+      durationMs,
+    };
+  });
+}

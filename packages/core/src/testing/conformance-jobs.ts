@@ -1,0 +1,265 @@
+/**
+ * The part of the store conformance suite about snapshots and jobs: the post-trade snapshot in the
+ * trade's transaction, the daily upsert, downsampled history, holdings by batch, job-run records
+ * and the exclusive lock. Optional store capabilities (`listHoldings`, `runExclusive`, job runs)
+ * are checked when the store has them; the engine-level checks hold either way, through the
+ * engine's fallbacks.
+ */
+import { dec } from '../decimal.js';
+import { createPortfolioEngine, type PortfolioEngine } from '../engine.js';
+import type { FoliokitEvent } from '../events.js';
+import { type JobRunRow, type SnapshotRow, type Store, silentLogger } from '../ports.js';
+import { createManualClock, type ManualClock } from './clock.js';
+import type { StoreConformanceOptions } from './conformance.js';
+import { createTestProvider, type TestProvider } from './provider.js';
+import { vitest } from './runtime.js';
+
+interface JobsHarness {
+  store: Store;
+  engine: PortfolioEngine;
+  provider: TestProvider;
+  clock: ManualClock;
+  events: FoliokitEvent[];
+}
+
+function useJobsHarness(options: StoreConformanceOptions): JobsHarness {
+  const { afterAll, beforeAll } = vitest();
+  const h = {} as JobsHarness;
+  beforeAll(async () => {
+    h.store = await options.createStore();
+    h.clock = createManualClock('2026-03-02T15:00:00.000Z');
+    h.provider = createTestProvider({ prices: { AAPL: '150', MSFT: '400' }, clock: h.clock });
+    h.events = [];
+    h.engine = createPortfolioEngine({ store: h.store, marketData: h.provider, clock: h.clock, logger: silentLogger });
+    h.engine.onAny((e) => void h.events.push(e));
+  });
+  afterAll(async () => {
+    await h.engine?.close();
+    if (h.store) await (options.closeStore ? options.closeStore(h.store) : h.store.close());
+  });
+  return h;
+}
+
+const snap = (
+  portfolioId: string,
+  at: string,
+  totalValue: string,
+  kind: SnapshotRow['kind'] = 'interval',
+): SnapshotRow => ({
+  portfolioId,
+  at,
+  day: at.slice(0, 10),
+  kind,
+  cash: totalValue,
+  marketValue: '0',
+  totalValue,
+  costBasis: '0',
+  unrealizedPnl: '0',
+  realizedPnl: '0',
+  netDeposits: totalValue,
+  flags: [],
+});
+
+/** Registers the snapshot and job checks (called by `runStoreConformance`). */
+export function describeJobConformance(options: StoreConformanceOptions): void {
+  const { describe, expect, it } = vitest();
+  describe('snapshots and jobs', () => {
+    const h = useJobsHarness(options);
+
+    it('writes the post-trade snapshot in the trade transaction, from post-trade state', async () => {
+      const p = await h.engine.createPortfolio({ name: 'Snap', initialCash: 10_000 });
+      await h.engine.trade(p.id, { symbol: 'MSFT', side: 'buy', quantity: 2, price: '400' });
+      const t = await h.engine.trade(p.id, { symbol: 'AAPL', side: 'buy', quantity: 10, price: '149', fee: '1' });
+      const rows = await h.store.listSnapshots(p.id, { kinds: ['trade'] });
+      expect(rows).toHaveLength(2);
+      const last = rows[1] as SnapshotRow;
+      // 10000 − 800 − 1491 = 7709 cash; MSFT 2 × 400 (latest) + AAPL 10 × 149 (the fill) = 2290.
+      expect(last).toMatchObject({
+        cash: '7709',
+        marketValue: '2290',
+        totalValue: '9999',
+        costBasis: '2291',
+        unrealizedPnl: '-1',
+        netDeposits: '10000',
+        realizedPnl: '0',
+        flags: [],
+      });
+      expect(last.cash).toBe(t.cashAfter);
+      // A rejected trade writes no snapshot.
+      await expect(
+        h.engine.trade(p.id, { symbol: 'AAPL', side: 'sell', quantity: 11, price: '150' }),
+      ).rejects.toMatchObject({
+        code: 'INSUFFICIENT_QUANTITY',
+      });
+      expect(await h.store.listSnapshots(p.id, { kinds: ['trade'] })).toHaveLength(2);
+      expect(h.events.filter((e) => e.type === 'snapshot.recorded' && e.portfolioId === p.id)).toHaveLength(2);
+    });
+
+    it('records one daily snapshot per portfolio and day, and a rerun replaces it', async () => {
+      const p = await h.engine.createPortfolio({ name: 'Daily', initialCash: 1000 });
+      await h.engine.trade(p.id, { symbol: 'AAPL', side: 'buy', quantity: 2, price: '150' });
+      const day = '2026-03-02';
+      const first = await h.engine.runDailySnapshots({ day });
+      expect(first.failedCount).toBe(0);
+      h.provider.setPrice('AAPL', '160');
+      await h.clock.advance(60_000);
+      const again = await h.engine.runDailySnapshots({ day });
+      expect(again.succeeded).toBe(first.succeeded);
+      const rows = await h.store.listSnapshots(p.id, { kinds: ['daily'] });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ day, totalValue: '1020', marketValue: '320' });
+      h.provider.setPrice('AAPL', '150');
+    });
+
+    it('downsamples history to the last snapshot of each hour or day', async () => {
+      const p = await h.engine.createPortfolio({ name: 'Series' });
+      await h.store.insertSnapshots([
+        snap(p.id, '2026-03-01T10:05:00.000Z', '1'),
+        snap(p.id, '2026-03-01T10:55:00.000Z', '2'),
+        snap(p.id, '2026-03-01T11:00:00.000Z', '3'),
+        snap(p.id, '2026-03-01T23:00:00.000Z', '4'),
+        snap(p.id, '2026-03-02T09:00:00.000Z', '5'),
+        snap(p.id, '2026-03-02T09:30:00.000Z', '6'),
+      ]);
+      const raw = await h.store.listSnapshots(p.id, {});
+      expect(raw.map((r) => r.totalValue)).toEqual(['1', '2', '3', '4', '5', '6']);
+      const hourly = await h.store.listSnapshots(p.id, { bucket: 'hour' });
+      expect(hourly.map((r) => r.totalValue)).toEqual(['2', '3', '4', '6']);
+      const daily = await h.store.listSnapshots(p.id, { bucket: 'day', limit: 1 });
+      expect(daily.map((r) => r.totalValue)).toEqual(['4']);
+      const history = await h.engine.getHistory(p.id, { from: '2026-03-01', to: '2026-03-02', interval: '1d' });
+      expect(history.items.map((r) => r.totalValue)).toEqual(['4', '6']);
+      expect(history.truncated).toBe(false);
+    });
+
+    it('reads open holdings of many portfolios at once, when it can', async () => {
+      if (!h.store.listHoldings) return;
+      const a = await h.engine.createPortfolio({ name: 'H1', initialCash: 10_000 });
+      const b = await h.engine.createPortfolio({ name: 'H2', initialCash: 10_000 });
+      await h.engine.trade(a.id, { symbol: 'MSFT', side: 'buy', quantity: '1.5', price: '400' });
+      await h.engine.trade(a.id, { symbol: 'AAPL', side: 'buy', quantity: 1, price: '150' });
+      await h.engine.trade(a.id, { symbol: 'AAPL', side: 'sell', quantity: 1, price: '150' });
+      await h.engine.trade(b.id, { symbol: 'AAPL', side: 'buy', quantity: 3, price: '150' });
+      const rows = await h.store.listHoldings([b.id, a.id, 'pf_missing']);
+      expect(rows).toEqual(
+        [
+          { portfolioId: a.id, symbol: 'MSFT', quantity: '1.5', costBasis: '600' },
+          { portfolioId: b.id, symbol: 'AAPL', quantity: '3', costBasis: '450' },
+        ].sort((x, y) => (x.portfolioId < y.portfolioId ? -1 : 1)),
+      );
+      expect(await h.store.listHoldings([])).toEqual([]);
+    });
+
+    it('keeps one job-run record per (job, run key), when it keeps them', async () => {
+      const s = h.store;
+      if (!s.saveJobRun || !s.getJobRun || !s.listJobRuns) return;
+      const row: JobRunRow = {
+        job: 'conf-job',
+        runKey: '2026-03-01',
+        status: 'running',
+        startedAt: '2026-03-02T00:00:00.000Z',
+        finishedAt: null,
+        instance: 'a',
+        report: null,
+      };
+      await s.saveJobRun(row);
+      await s.saveJobRun({
+        ...row,
+        status: 'completed',
+        finishedAt: '2026-03-02T00:00:01.000Z',
+        report: { n: 1, s: 'x' },
+      });
+      await s.saveJobRun({ ...row, runKey: '2026-03-02', instance: 'b' });
+      expect(await s.getJobRun('conf-job', '2026-03-01')).toEqual({
+        ...row,
+        status: 'completed',
+        finishedAt: '2026-03-02T00:00:01.000Z',
+        report: { n: 1, s: 'x' },
+      });
+      expect(await s.getJobRun('conf-job', 'nope')).toBeNull();
+      const done = await s.listJobRuns('conf-job', { status: 'completed', limit: 10 });
+      expect(done.map((r) => r.runKey)).toEqual(['2026-03-01']);
+      const desc = await s.listJobRuns('conf-job', { limit: 1, order: 'desc' });
+      expect(desc.map((r) => r.runKey)).toEqual(['2026-03-02']);
+      if (s.deleteJobRuns) {
+        await s.saveJobRun({ ...row, job: 'conf-other', status: 'completed' });
+        // Running rows are never pruned; `job` narrows it to one job.
+        expect(await s.deleteJobRuns({ startedBefore: '2026-03-03T00:00:00.000Z', job: 'conf-job' })).toBe(1);
+        expect(await s.deleteJobRuns({ startedBefore: '2026-03-03T00:00:00.000Z' })).toBe(1);
+        expect((await s.listJobRuns('conf-job', { limit: 10 })).map((r) => r.runKey)).toEqual(['2026-03-02']);
+      }
+    });
+
+    it('runs a function exclusively per key, never waiting, and releases on throw', async () => {
+      const s = h.store;
+      if (!s.runExclusive) return;
+      let release: () => void = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const first = s.runExclusive('conf:lock', async () => {
+        await gate;
+        return 42;
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await s.runExclusive('conf:lock', async () => 1)).toEqual({ ran: false });
+      expect(await s.runExclusive('conf:other', async () => 'x')).toEqual({ ran: true, value: 'x' });
+      release();
+      expect(await first).toEqual({ ran: true, value: 42 });
+      const thrown = await s
+        .runExclusive('conf:lock', async () => {
+          throw new Error('boom');
+        })
+        .catch((e: unknown) => e);
+      expect(thrown).toBeInstanceOf(Error);
+      expect(await s.runExclusive('conf:lock', async () => 'again')).toEqual({ ran: true, value: 'again' });
+    });
+
+    it('backfills from the ledger as of each day and daily closes, one row per day on rerun', async () => {
+      h.provider.setHistory('BFX', [
+        { day: '2026-02-20', close: '10' },
+        { day: '2026-02-23', close: '12' },
+        { day: '2026-02-24', close: '11.5' },
+      ]);
+      const p = await h.engine.createPortfolio({ name: 'Backfill' });
+      await h.engine.deposit(p.id, { amount: '1000', at: '2026-02-20T10:00:00Z' });
+      await h.engine.trade(p.id, { symbol: 'BFX', side: 'buy', quantity: 10, price: '10', at: '2026-02-20T15:00:00Z' });
+      await h.engine.trade(p.id, {
+        symbol: 'BFX',
+        side: 'sell',
+        quantity: 4,
+        price: '12',
+        at: '2026-02-23T23:59:59.999Z',
+      });
+      await h.engine.backfill(p.id, { from: '2026-02-19', to: '2026-02-24' });
+      const r = await h.engine.backfill(p.id, { from: '2026-02-19', to: '2026-02-24' });
+      expect(r).toMatchObject({ firstDay: '2026-02-20', written: 5, skippedDays: 1, unpriced: [] });
+      const rows = await h.store.listSnapshots(p.id, { kinds: ['backfill'] });
+      // 900 + 10 × 10; the weekend carries Friday's close; Monday's sell (at 23:59:59.999) counts that day.
+      expect(rows.map((x) => [x.day, x.cash, x.marketValue, x.totalValue, x.realizedPnl])).toEqual([
+        ['2026-02-20', '900', '100', '1000', '0'],
+        ['2026-02-21', '900', '100', '1000', '0'],
+        ['2026-02-22', '900', '100', '1000', '0'],
+        ['2026-02-23', '948', '72', '1020', '8'],
+        ['2026-02-24', '948', '69', '1017', '8'],
+      ]);
+      expect(rows.map((x) => x.at)).toEqual(rows.map((x) => `${x.day}T23:59:59.999Z`));
+    });
+
+    it('never writes NaN or a silent zero for an unpriced position', async () => {
+      const p = await h.engine.createPortfolio({ name: 'Unpriced', initialCash: 1000 });
+      await h.engine.trade(p.id, { symbol: 'ZZZ', side: 'buy', quantity: 1, price: '10' });
+      const manual = await h.engine.recordSnapshot(p.id);
+      expect(manual).toMatchObject({ kind: 'interval', marketValue: '0', totalValue: '990', flags: ['ZZZ:unpriced'] });
+      const report = await h.engine.runDailySnapshots({ day: '2026-03-02' });
+      const failure = report.failed.find((f) => f.portfolioId === p.id);
+      expect(failure?.code).toBe('PRICE_UNAVAILABLE');
+      expect(await h.store.listSnapshots(p.id, { kinds: ['daily'] })).toHaveLength(0);
+      for (const r of await h.store.listSnapshots(p.id, {})) {
+        for (const v of [r.cash, r.marketValue, r.totalValue, r.costBasis, r.unrealizedPnl]) {
+          expect(dec(v).isFinite()).toBe(true);
+        }
+      }
+    });
+  });
+}

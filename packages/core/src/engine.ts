@@ -684,7 +684,10 @@ export class PortfolioEngine {
   /** Starts the interval and daily jobs (and jobs added with {@link PortfolioEngine.addJob}). */
   startScheduler(options: StartSchedulerOptions = {}): SchedulerStatus {
     this.#open();
-    return startScheduler(this, this.#scheduler, this.#snapshots, options);
+    return startScheduler(this, this.#scheduler, this.#snapshots, options, {
+      listActiveSymbols: () => this.store.listActiveSymbols(),
+      refresh: (symbols) => this.priceBook.refresh(symbols),
+    });
   }
 
   /** Stops the scheduler: waits for a running job to finish, and leaves no timer behind. */

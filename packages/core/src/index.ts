@@ -11,6 +11,7 @@ export {
   type ListPortfoliosInput,
   type ListTransactionsInput,
   PortfolioEngine,
+  type PriceOptions,
   type TradeInput,
 } from './engine.js';
 export * from './types.js';
@@ -76,3 +77,6 @@ export { createKyselyStore, type KyselyStore, type KyselyStoreOptions } from './
 export { foliokitMigrations, migrationProvider, type SqlDialect } from './kysely/migrations.js';
 export type { FoliokitDatabase } from './kysely/schema.js';
 export * as rows from './kysely/rows.js';
+export type { PriceChange, PriceRefreshReport, ProviderStatus } from './price-book.js';
+export { DEFAULT_POLL_INTERVAL_MS, PRICE_POLLER_JOB } from './price-poller.js';
+export type { KnownPrice } from './valuation.js';

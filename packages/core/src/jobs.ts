@@ -24,6 +24,7 @@ import {
   type Scheduler,
   type SchedulerStatus,
 } from './scheduler.js';
+import { DEFAULT_POLL_INTERVAL_MS, type PollerHost, PRICE_POLLER_JOB, pricePollerJob } from './price-poller.js';
 import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from './snapshots.js';
 import { dayOf, toIso } from './time.js';
 
@@ -58,6 +59,11 @@ export interface StartSchedulerOptions {
   interval?: boolean | { everyMs?: number };
   /** The daily snapshot job. `false` turns it off. @default { cron: '0 0 * * *', timezone: 'UTC', catchUpDays: 7 } */
   daily?: boolean | DailyJobOptions;
+  /**
+   * The price poller: refreshes held and watched symbols through the price book. `false` turns it
+   * off. @default { everyMs: the provider's suggestedPollIntervalMs, else 900_000 (15 minutes) }
+   */
+  prices?: boolean | { everyMs?: number };
   /** This instance's id in job-run records and events. @default `host:pid:random` */
   instanceId?: string;
   /** Wait before retrying a tick another instance holds, in ms. @default min(60_000, the job's period / 2) */
@@ -82,6 +88,9 @@ const startSchema = z.strictObject({
         catchUpDays: z.number().int().min(0).max(366).optional(),
       }),
     ])
+    .default(true),
+  prices: z
+    .union([z.boolean(), z.strictObject({ everyMs: z.number().int().min(1000).max(DAY_MS).optional() })])
     .default(true),
   instanceId: z.string().min(1).max(200).optional(),
   retryDelayMs: z.number().int().min(1).max(DAY_MS).optional(),
@@ -280,6 +289,7 @@ export function startScheduler(
   scheduler: Scheduler,
   options: ResolvedSnapshotOptions,
   input: StartSchedulerOptions = {},
+  poller?: PollerHost,
 ): SchedulerStatus {
   const parsed = startSchema.safeParse(input);
   if (!parsed.success) {
@@ -309,6 +319,13 @@ export function startScheduler(
     const schedule = compileSchedule({ cron: daily.cron, timezone: daily.timezone }, 'daily');
     jobs.push(dailyJob(host, options, daily, schedule, v.retryDelayMs));
   }
+  if (v.prices !== false && poller) {
+    const everyMs =
+      typeof v.prices === 'object' && v.prices.everyMs !== undefined
+        ? v.prices.everyMs
+        : Math.max(1000, host.marketData.suggestedPollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    jobs.push(pricePollerJob(poller, everyMs, v.retryDelayMs));
+  }
   for (const j of jobs) {
     if (scheduler.has(j.name))
       throw new FoliokitError('CONFLICT', `A job named ${j.name} is already registered`, { field: 'name' });
@@ -325,6 +342,7 @@ export async function stopScheduler(scheduler: Scheduler): Promise<void> {
   await scheduler.stop(async () => {
     await scheduler.remove(INTERVAL_JOB);
     await scheduler.remove(DAILY_JOB);
+    await scheduler.remove(PRICE_POLLER_JOB);
   });
 }
 

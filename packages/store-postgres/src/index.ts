@@ -14,7 +14,7 @@ import {
 } from '@foliokit/core';
 import { Kysely, PostgresDialect } from 'kysely';
 import { createNativeLedger, createNativeReads } from './native-ledger.js';
-import { PoolForKysely, type PostgresPoolLike } from './pool.js';
+import { connectClient, PoolForKysely, type PostgresPoolLike } from './pool.js';
 
 export type {
   PostgresClientLike,
@@ -136,7 +136,7 @@ async function resolve(options: CreatePostgresStoreOptions): Promise<Resolved> {
 async function currentSchema(pool: PostgresPoolLike): Promise<string> {
   let name: unknown;
   try {
-    const client = await pool.connect();
+    const client = await connectClient(pool);
     try {
       name = (await client.query({ text: 'select current_schema() as name' })).rows[0]?.name;
     } finally {

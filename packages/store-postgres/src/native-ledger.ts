@@ -19,12 +19,18 @@ import {
   type LedgerPlanner,
   type LedgerState,
   type LedgerWrite,
-  type PortfolioRow,
   PlannerError,
+  type PortfolioRow,
   type PositionRow,
   rows,
 } from '@foliokit/core';
-import { type PostgresClientLike, type PostgresPoolLike, type PostgresResultLike, typesFor } from './pool.js';
+import {
+  connectClient,
+  type PostgresClientLike,
+  type PostgresPoolLike,
+  type PostgresResultLike,
+  typesFor,
+} from './pool.js';
 
 type Raw = Record<string, unknown>;
 
@@ -240,7 +246,7 @@ export function createNativeLedger(options: NativeLedgerOptions) {
   }
 
   return async function applyLedgerChange(request: LedgerChangeRequest, plan: LedgerPlanner): Promise<void> {
-    const client = await options.pool.connect();
+    const client = await connectClient(options.pool);
     const pipelined = (client as { pipeline?: unknown }).pipeline === true;
     let healthy = true;
     try {
@@ -335,7 +341,7 @@ export function createNativeLedger(options: NativeLedgerOptions) {
 export function createNativeReads(options: NativeLedgerOptions) {
   const sql = ledgerStatements(options.schema);
   async function query(text: string, values: unknown[]): Promise<Raw[]> {
-    const client = await options.pool.connect();
+    const client = await connectClient(options.pool);
     let healthy = true;
     try {
       return (await client.query({ text, values, name: nameOf(text), types: typesFor(client) })).rows as Raw[];

@@ -34,6 +34,25 @@ export interface PostgresClientLike {
   release(destroy?: boolean | Error): void;
   /** The client's own type parsers (pg >= 8). */
   getTypeParser?(oid: number, format?: string): (value: string) => unknown;
+  /** pg clients are event emitters: a connection lost while checked out emits `error`. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * Checks out a client with an `error` listener attached. pg emits `error` on a checked-out client
+ * whose connection dies (a server restart, `pg_terminate_backend`); with no listener that is an
+ * uncaught exception that ends the process. The query under way rejects on its own, and the store
+ * turns that into `STORE_ERROR`, so the event itself is only acknowledged here.
+ */
+export async function connectClient(pool: PostgresPoolLike): Promise<PostgresClientLike> {
+  const client = await pool.connect();
+  if (!guarded.has(client) && typeof client.on === 'function') {
+    client.on('error', () => {});
+    guarded.add(client);
+  }
+  return client;
 }
 
 /**
@@ -143,7 +162,7 @@ export class PoolForKysely implements PostgresPool {
     this.#pool = pool;
   }
   async connect(): Promise<PostgresPoolClient> {
-    const client = await this.#pool.connect();
+    const client = await connectClient(this.#pool);
     let wrapper = this.#wrappers.get(client);
     if (!wrapper) {
       wrapper = new ClientForKysely(client);

@@ -101,7 +101,8 @@ function initial(dialect: SqlDialect): Migration {
       await db.schema
         .createTable('snapshots')
         .addColumn('id', 'integer', (c) =>
-          dialect === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement(),
+          // SQLite: a rowid alias, without AUTOINCREMENT's extra write to sqlite_sequence on every insert.
+          dialect === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey(),
         )
         .addColumn('portfolio_id', 'text', (c) => c.notNull().references('portfolios.id').onDelete('cascade'))
         .addColumn('at', t.instant, (c) => c.notNull())

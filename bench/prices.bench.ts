@@ -13,7 +13,12 @@ const SYMBOLS = Array.from({ length: 5000 }, (_, i) => `S${String(i).padStart(4,
 export default async function run(report: Report): Promise<void> {
   const provider = createStaticProvider({ prices: Object.fromEntries(SYMBOLS.map((s, i) => [s, `${1 + i}.25`])) });
   const store = await createSqliteStore({ filename: ':memory:' });
-  const engine = createPortfolioEngine({ store, marketData: provider, logger: silentLogger, prices: { maxAgeMs: 3_600_000 } });
+  const engine = createPortfolioEngine({
+    store,
+    marketData: provider,
+    logger: silentLogger,
+    prices: { maxAgeMs: 3_600_000 },
+  });
   let events = 0;
   engine.on('price.updated', () => void events++);
 
@@ -49,6 +54,12 @@ export default async function run(report: Report): Promise<void> {
   }
   const mapRate = (rounds * batch.length) / ((performance.now() - t) / 1000);
   report({ name: 'plain Map lookups (baseline)', value: mapRate, unit: 'quotes/s' });
-  report({ name: 'price book quotes from memory', value: bookRate, unit: 'quotes/s', baseline: 'plain Map', ratio: bookRate / mapRate });
+  report({
+    name: 'price book quotes from memory',
+    value: bookRate,
+    unit: 'quotes/s',
+    baseline: 'plain Map',
+    ratio: bookRate / mapRate,
+  });
   await store.close();
 }

@@ -40,7 +40,9 @@ for (const file of files) {
     rows.push({ ...row, file });
     const ratio = row.ratio === undefined ? '' : `  ratio ${row.ratio.toFixed(2)}`;
     const goal = row.goal ? `  goal ${row.goal} ${row.pass === undefined ? '' : row.pass ? '✓' : '✗'}` : '';
-    console.log(`  ${row.name}: ${formatValue(row.value)} ${row.unit}${ratio}${goal}${row.note ? `  (${row.note})` : ''}`);
+    console.log(
+      `  ${row.name}: ${formatValue(row.value)} ${row.unit}${ratio}${goal}${row.note ? `  (${row.note})` : ''}`,
+    );
   });
   console.log(`  (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }

@@ -15,7 +15,6 @@ import type { Report } from './run.js';
 const TRADES = 20_000;
 const ROUNDS = 3;
 
-
 export default async function run(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'foliokit-bench-'));
   try {
@@ -54,7 +53,13 @@ export default async function run(report: Report): Promise<void> {
       pass: engineSnap / rawSnap >= 0.6,
     });
     const valuation = await valuationMedian(join(dir, 'valuation.db'));
-    report({ name: 'getValuation, 1,000 positions (median)', value: valuation, unit: 'ms', goal: '< 5 ms', pass: valuation < 5 });
+    report({
+      name: 'getValuation, 1,000 positions (median)',
+      value: valuation,
+      unit: 'ms',
+      goal: '< 5 ms',
+      pass: valuation < 5,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -19,7 +19,10 @@ const server = createServer((req, res) => {
   }
   res.end(
     JSON.stringify({
-      chart: { result: [{ meta: { currency: 'USD', symbol, regularMarketPrice: 401.12, regularMarketTime: 1741636800 } }], error: null },
+      chart: {
+        result: [{ meta: { currency: 'USD', symbol, regularMarketPrice: 401.12, regularMarketTime: 1741636800 } }],
+        error: null,
+      },
     }),
   );
 });

@@ -16,8 +16,7 @@ engine.on('trade.executed', ({ transaction: t }) => {
 
 const existing = await engine.listPortfolios({ ownerId: 'demo' });
 const portfolio =
-  existing.items[0] ??
-  (await engine.createPortfolio({ name: 'Demo', ownerId: 'demo', initialCash: '100000' }));
+  existing.items[0] ?? (await engine.createPortfolio({ name: 'Demo', ownerId: 'demo', initialCash: '100000' }));
 console.log(`Portfolio ${portfolio.name} (${portfolio.id}) in ${filename}`);
 
 await engine.trade(portfolio.id, { symbol: 'AAPL', side: 'buy', quantity: 10, idempotencyKey: 'demo-aapl' });
@@ -39,5 +38,7 @@ console.table(
   })),
 );
 console.log(`cash ${v.cash}  market value ${v.totals.marketValue}  total ${v.totals.totalValue}`);
-console.log(`unrealized ${v.totals.unrealizedPnl}  realized ${v.totals.realizedPnl}  net deposits ${v.totals.netDeposits}`);
+console.log(
+  `unrealized ${v.totals.unrealizedPnl}  realized ${v.totals.realizedPnl}  net deposits ${v.totals.netDeposits}`,
+);
 await store.close();

@@ -29,11 +29,35 @@ describe('decimal', () => {
     expect(fmt(parseDecimal('1e18', 'x'))).toBe('1000000000000000000');
     expect(fmt(parseDecimal('-0.000', 'x'))).toBe('0');
     expect(fmt(parseDecimal('.5', 'x'))).toBe('0.5');
-    expect(fmt(parseDecimal('123456789012345678.123456789012345678', 'x'))).toBe('123456789012345678.123456789012345678');
+    expect(fmt(parseDecimal('123456789012345678.123456789012345678', 'x'))).toBe(
+      '123456789012345678.123456789012345678',
+    );
   });
 
   it('rejects non-finite, overflowing, over-precise and non-numeric input', () => {
-    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -Infinity, 2 ** 53, '1e309', '1e19', '-1e19', 'NaN', 'Infinity', '', '1,5', '0x1A', '1.2.3', '--1', '1e', null, undefined, {}, [], true, 10n]) {
+    for (const bad of [
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      -Infinity,
+      2 ** 53,
+      '1e309',
+      '1e19',
+      '-1e19',
+      'NaN',
+      'Infinity',
+      '',
+      '1,5',
+      '0x1A',
+      '1.2.3',
+      '--1',
+      '1e',
+      null,
+      undefined,
+      {},
+      [],
+      true,
+      10n,
+    ]) {
       rejects(bad);
     }
     expect(rejects('0.0000000000000000001')).toMatch(/decimal places/);

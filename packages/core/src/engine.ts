@@ -4,10 +4,19 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import {
+  type BackfillAllReport,
+  type BackfillInput,
+  type BackfillReport,
+  backfillEveryPortfolio,
+  backfillPortfolio,
+} from './backfill.js';
+import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from './daily.js';
 import { type Dec, divideToString, fmt, parseDecimal, ZERO } from './decimal.js';
 import { ERROR_CODES, FoliokitError } from './errors.js';
 import { EventBus, type FoliokitEvent, type FoliokitEventName, type Listener } from './events.js';
 import { newId } from './ids.js';
+import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler } from './jobs.js';
 import { planCash, planTrade } from './ledger.js';
 import {
   type Clock,
@@ -20,11 +29,7 @@ import {
   TRANSACTION_KINDS,
   type TransactionRow,
 } from './ports.js';
-import { parseInstant, systemClock, toIso } from './time.js';
 import { PriceBook, type PriceRefreshReport, type ProviderStatus } from './price-book.js';
-import { type BackfillAllReport, type BackfillInput, type BackfillReport, backfillEveryPortfolio, backfillPortfolio } from './backfill.js';
-import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from './daily.js';
-import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler } from './jobs.js';
 import { type JobDefinition, Scheduler, type SchedulerStatus, type TickOutcome } from './scheduler.js';
 import {
   type GetHistoryInput,
@@ -38,8 +43,8 @@ import {
   type Snapshot,
   type SnapshotOptions,
 } from './snapshots.js';
+import { parseInstant, systemClock, toIso } from './time.js';
 import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
-import { type KnownPrice, valuePortfolio } from './valuation.js';
 import {
   checkId,
   decimalInput,
@@ -50,6 +55,7 @@ import {
   normalizeSymbol,
   validate,
 } from './validation.js';
+import { type KnownPrice, valuePortfolio } from './valuation.js';
 
 /** Options of {@link createPortfolioEngine}. */
 export interface CreatePortfolioEngineOptions {
@@ -550,10 +556,14 @@ export class PortfolioEngine {
     await this.store.applyLedgerChange({ portfolioId: id, idempotencyKey: key }, (state) => {
       if (state.existing) {
         if (state.existing.requestHash !== requestHash) {
-          throw new FoliokitError('IDEMPOTENCY_CONFLICT', `Idempotency key "${key}" was already used with different parameters`, {
-            field: 'idempotencyKey',
-            transactionId: state.existing.id,
-          });
+          throw new FoliokitError(
+            'IDEMPOTENCY_CONFLICT',
+            `Idempotency key "${key}" was already used with different parameters`,
+            {
+              field: 'idempotencyKey',
+              transactionId: state.existing.id,
+            },
+          );
         }
         found = publicTransaction(state.existing);
       }
@@ -768,7 +778,10 @@ export class PortfolioEngine {
 }
 
 function notFound(id: string): FoliokitError {
-  return new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${id}`, { field: 'portfolioId', portfolioId: id });
+  return new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${id}`, {
+    field: 'portfolioId',
+    portfolioId: id,
+  });
 }
 
 /**

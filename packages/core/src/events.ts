@@ -9,12 +9,34 @@ import type { Logger, SnapshotRow } from './ports.js';
 import type { JobTrigger } from './scheduler.js';
 import type { Portfolio, Transaction } from './types.js';
 
-export interface PortfolioCreatedEvent { type: 'portfolio.created'; portfolio: Portfolio }
-export interface PortfolioUpdatedEvent { type: 'portfolio.updated'; portfolio: Portfolio }
-export interface PortfolioDeletedEvent { type: 'portfolio.deleted'; portfolioId: string; ownerId: string | null }
-export interface CashDepositedEvent { type: 'cash.deposited'; portfolioId: string; transaction: Transaction }
-export interface CashWithdrawnEvent { type: 'cash.withdrawn'; portfolioId: string; transaction: Transaction }
-export interface TradeExecutedEvent { type: 'trade.executed'; portfolioId: string; transaction: Transaction }
+export interface PortfolioCreatedEvent {
+  type: 'portfolio.created';
+  portfolio: Portfolio;
+}
+export interface PortfolioUpdatedEvent {
+  type: 'portfolio.updated';
+  portfolio: Portfolio;
+}
+export interface PortfolioDeletedEvent {
+  type: 'portfolio.deleted';
+  portfolioId: string;
+  ownerId: string | null;
+}
+export interface CashDepositedEvent {
+  type: 'cash.deposited';
+  portfolioId: string;
+  transaction: Transaction;
+}
+export interface CashWithdrawnEvent {
+  type: 'cash.withdrawn';
+  portfolioId: string;
+  transaction: Transaction;
+}
+export interface TradeExecutedEvent {
+  type: 'trade.executed';
+  portfolioId: string;
+  transaction: Transaction;
+}
 
 export interface PriceUpdatedEvent {
   type: 'price.updated';
@@ -31,7 +53,11 @@ export interface PriceUpdatedEvent {
  * job and backfill write many at once and announce their run with one `job.completed` /
  * `backfill.completed` instead.
  */
-export interface SnapshotRecordedEvent { type: 'snapshot.recorded'; portfolioId: string; snapshot: SnapshotRow }
+export interface SnapshotRecordedEvent {
+  type: 'snapshot.recorded';
+  portfolioId: string;
+  snapshot: SnapshotRow;
+}
 
 /** Fields every job event carries. */
 export interface JobEventBase {
@@ -46,7 +72,9 @@ export interface JobEventBase {
   /** When the run started (UTC ISO). */
   at: string;
 }
-export interface JobStartedEvent extends JobEventBase { type: 'job.started' }
+export interface JobStartedEvent extends JobEventBase {
+  type: 'job.started';
+}
 export interface JobCompletedEvent extends JobEventBase {
   type: 'job.completed';
   durationMs: number;

@@ -3,6 +3,22 @@
  * `@foliokit/core`: the portfolio engine, exact decimal money, typed errors and events, the ports
  * (store, market data, clock, logger) and the shared Kysely store used by the SQL adapters.
  */
+
+export type { BackfillAllReport, BackfillInput, BackfillReport, PortfolioFailure, UnpricedSymbol } from './backfill.js';
+export type { DailySnapshotReport, RunDailySnapshotsInput } from './daily.js';
+export {
+  DERIVED_SCALE,
+  Dec,
+  type DecimalInput,
+  dec,
+  divide,
+  divideToString,
+  fmt,
+  parseDecimal,
+  roundDerived,
+  sum,
+  ZERO,
+} from './decimal.js';
 export {
   type CashInput,
   type CreatePortfolioEngineOptions,
@@ -14,25 +30,20 @@ export {
   type PriceOptions,
   type TradeInput,
 } from './engine.js';
-export * from './types.js';
-export * from './ports.js';
-export * from './events.js';
 export { ERROR_CODES, type ErrorCode, type ErrorDetails, FoliokitError, isFoliokitError, wrapError } from './errors.js';
-export { Dec, type DecimalInput, DERIVED_SCALE, dec, divide, divideToString, fmt, parseDecimal, roundDerived, sum, ZERO } from './decimal.js';
-export {
-  type Clock,
-  dayOf,
-  daysInclusive,
-  endOfDay,
-  nextDay,
-  parseDay,
-  parseInstant,
-  systemClock,
-  type TimerHandle,
-  toIso,
-} from './time.js';
-export { normalizeSymbol } from './validation.js';
+export * from './events.js';
 export { newId } from './ids.js';
+export {
+  DAILY_JOB,
+  type DailyJobOptions,
+  type DailyJobReport,
+  INTERVAL_JOB,
+  type StartSchedulerOptions,
+} from './jobs.js';
+export { foliokitMigrations, migrationProvider, type SqlDialect } from './kysely/migrations.js';
+export * as rows from './kysely/rows.js';
+export type { FoliokitDatabase } from './kysely/schema.js';
+export { createKyselyStore, type KyselyStore, type KyselyStoreOptions } from './kysely/store.js';
 export {
   applyLedgerEntry,
   type CashCommand,
@@ -43,22 +54,9 @@ export {
   replayLedger,
   type TradeCommand,
 } from './ledger.js';
-export {
-  computeSnapshot,
-  type ComputedSnapshot,
-  downsample,
-  type GetHistoryInput,
-  HISTORY_INTERVALS,
-  HISTORY_MAX_DAYS,
-  type History,
-  type HistoryInterval,
-  type Snapshot,
-  type SnapshotOptions,
-  type SnapshotPrice,
-} from './snapshots.js';
-export type { DailySnapshotReport, RunDailySnapshotsInput } from './daily.js';
-export type { BackfillAllReport, BackfillInput, BackfillReport, PortfolioFailure, UnpricedSymbol } from './backfill.js';
-export { DAILY_JOB, type DailyJobOptions, type DailyJobReport, INTERVAL_JOB, type StartSchedulerOptions } from './jobs.js';
+export * from './ports.js';
+export type { PriceChange, PriceRefreshReport, ProviderStatus } from './price-book.js';
+export { DEFAULT_POLL_INTERVAL_MS, PRICE_POLLER_JOB } from './price-poller.js';
 export {
   compileSchedule,
   JOB_TRIGGERS,
@@ -73,10 +71,31 @@ export {
   type SchedulerStatus,
   type TickOutcome,
 } from './scheduler.js';
-export { createKyselyStore, type KyselyStore, type KyselyStoreOptions } from './kysely/store.js';
-export { foliokitMigrations, migrationProvider, type SqlDialect } from './kysely/migrations.js';
-export type { FoliokitDatabase } from './kysely/schema.js';
-export * as rows from './kysely/rows.js';
-export type { PriceChange, PriceRefreshReport, ProviderStatus } from './price-book.js';
-export { DEFAULT_POLL_INTERVAL_MS, PRICE_POLLER_JOB } from './price-poller.js';
+export {
+  type ComputedSnapshot,
+  computeSnapshot,
+  downsample,
+  type GetHistoryInput,
+  HISTORY_INTERVALS,
+  HISTORY_MAX_DAYS,
+  type History,
+  type HistoryInterval,
+  type Snapshot,
+  type SnapshotOptions,
+  type SnapshotPrice,
+} from './snapshots.js';
+export {
+  type Clock,
+  dayOf,
+  daysInclusive,
+  endOfDay,
+  nextDay,
+  parseDay,
+  parseInstant,
+  systemClock,
+  type TimerHandle,
+  toIso,
+} from './time.js';
+export * from './types.js';
+export { normalizeSymbol } from './validation.js';
 export type { KnownPrice } from './valuation.js';

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { type DailySnapshotReport, runDailyHistory, runDailyLatest } from './daily.js';
 import { FoliokitError, isFoliokitError, wrapError } from './errors.js';
 import type { HoldingRow, PortfolioRow, SnapshotRow } from './ports.js';
+import { DEFAULT_POLL_INTERVAL_MS, type PollerHost, PRICE_POLLER_JOB, pricePollerJob } from './price-poller.js';
 import {
   type CompiledSchedule,
   compileSchedule,
@@ -24,7 +25,6 @@ import {
   type Scheduler,
   type SchedulerStatus,
 } from './scheduler.js';
-import { DEFAULT_POLL_INTERVAL_MS, type PollerHost, PRICE_POLLER_JOB, pricePollerJob } from './price-poller.js';
 import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from './snapshots.js';
 import { dayOf, toIso } from './time.js';
 

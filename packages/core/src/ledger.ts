@@ -3,7 +3,7 @@
  * plan the writes or throw a typed error. No I/O here, so a store may run a plan inside a
  * synchronous transaction, and the rules are the same on every backend.
  */
-import { type Dec, DERIVED_SCALE, dec, divide, fmt, ZERO } from './decimal.js';
+import { DERIVED_SCALE, type Dec, dec, divide, fmt, ZERO } from './decimal.js';
 import { FoliokitError } from './errors.js';
 import type { LedgerState, LedgerWrite, LotRow, PositionRow, TransactionKind, TransactionRow } from './ports.js';
 
@@ -60,7 +60,14 @@ function replayOrConflict(state: LedgerState, requestHash: string, key: string |
 }
 
 function entry(
-  cmd: { portfolioId: string; transactionId: string; executedAt: string; now: string; idempotencyKey?: string; requestHash: string },
+  cmd: {
+    portfolioId: string;
+    transactionId: string;
+    executedAt: string;
+    now: string;
+    idempotencyKey?: string;
+    requestHash: string;
+  },
   kind: TransactionKind,
   fields: Partial<TransactionRow> & { amount: string; cashAfter: string },
 ): TransactionRow {

@@ -269,7 +269,10 @@ export class PriceBook {
     const failure = report.failed.find((f) => f.symbol === symbol);
     const entry = this.#memory.get(symbol);
     if (failure || !entry) {
-      const why = this.#status.lastError && failure?.code !== 'PROVIDER_INVALID_RESPONSE' ? `: ${this.#status.lastError.message}` : '';
+      const why =
+        this.#status.lastError && failure?.code !== 'PROVIDER_INVALID_RESPONSE'
+          ? `: ${this.#status.lastError.message}`
+          : '';
       throw new FoliokitError('PRICE_UNAVAILABLE', `No usable price for ${symbol}${why}`, {
         field: 'price',
         symbol,
@@ -307,7 +310,13 @@ export class PriceBook {
     const valid = validQuote({ symbol: row.symbol, price: row.price, at: row.at, source: row.source });
     if (!valid) return null;
     // Known, but not confirmed by the provider in this process: due for a refresh.
-    return { ...valid, source: row.source, currency: row.currency, stale: false, checkedAt: now - Number.MAX_SAFE_INTEGER / 2 };
+    return {
+      ...valid,
+      source: row.source,
+      currency: row.currency,
+      stale: false,
+      checkedAt: now - Number.MAX_SAFE_INTEGER / 2,
+    };
   }
 }
 
@@ -370,4 +379,3 @@ function barFromRow(r: DailyBarRow): DailyBar {
   if (r.volume !== null) bar.volume = r.volume;
   return bar;
 }
-

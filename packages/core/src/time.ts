@@ -50,7 +50,11 @@ export function parseInstant(input: unknown, field: string): number {
   else if (typeof input === 'string' && ISO_RE.test(input)) ms = Date.parse(input);
   else if (typeof input === 'string' && DAY_RE.test(input)) ms = Date.parse(`${input}T00:00:00Z`);
   else {
-    throw new FoliokitError('VALIDATION_FAILED', `${field} must be an ISO-8601 instant with a time zone (e.g. 2026-01-31T15:00:00Z)`, { field });
+    throw new FoliokitError(
+      'VALIDATION_FAILED',
+      `${field} must be an ISO-8601 instant with a time zone (e.g. 2026-01-31T15:00:00Z)`,
+      { field },
+    );
   }
   if (!Number.isFinite(ms)) {
     throw new FoliokitError('VALIDATION_FAILED', `${field} is not a valid instant`, { field });

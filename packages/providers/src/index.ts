@@ -15,7 +15,12 @@ export {
   type ProviderStatus,
 } from './failover.js';
 export { parseRetryAfter } from './http.js';
-export { type CreateMarketDataOptions, createMarketData, type MarketData, type MarketDataSource } from './market-data.js';
+export {
+  type CreateMarketDataOptions,
+  createMarketData,
+  type MarketData,
+  type MarketDataSource,
+} from './market-data.js';
 export {
   createSimulatedProvider,
   DEFAULT_SIMULATED_SYMBOLS,

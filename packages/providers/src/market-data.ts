@@ -82,7 +82,10 @@ export function createMarketData(options: CreateMarketDataOptions): MarketData {
     let provider: MarketDataProvider;
     switch (spec.source) {
       case 'simulated': {
-        const sim = createSimulatedProvider({ seed: 'seed' in spec && spec.seed !== undefined ? spec.seed : 42, clock });
+        const sim = createSimulatedProvider({
+          seed: 'seed' in spec && spec.seed !== undefined ? spec.seed : 42,
+          clock,
+        });
         pollMs = Math.min(pollMs, sim.suggestedPollIntervalMs ?? 5_000);
         return sim;
       }
@@ -95,11 +98,18 @@ export function createMarketData(options: CreateMarketDataOptions): MarketData {
         break;
       case 'alpha-vantage': {
         if (typeof spec.apiKey !== 'string' || spec.apiKey.length === 0) {
-          throw new FoliokitError('INVALID_CONFIGURATION', 'alpha-vantage needs an apiKey', { field: `${field}.apiKey` });
+          throw new FoliokitError('INVALID_CONFIGURATION', 'alpha-vantage needs an apiKey', {
+            field: `${field}.apiKey`,
+          });
         }
         const perMinute = spec.callsPerMinute ?? 5;
         provider = withRateLimit(
-          createAlphaVantageProvider({ apiKey: spec.apiKey, clock, ...fetchOption, ...(spec.baseUrl ? { baseUrl: spec.baseUrl } : {}) }),
+          createAlphaVantageProvider({
+            apiKey: spec.apiKey,
+            clock,
+            ...fetchOption,
+            ...(spec.baseUrl ? { baseUrl: spec.baseUrl } : {}),
+          }),
           { intervalCap: perMinute, interval: 60_000 },
         );
         break;

@@ -16,7 +16,10 @@ beforeAll(async () => {
     if (yahooDown) return { status: 503, body: 'Service Unavailable' };
     const symbol = decodeURIComponent(req.path.split('/').pop() ?? '');
     if (symbol !== 'AAPL') {
-      return { status: 404, body: { chart: { result: null, error: { code: 'Not Found', description: 'No data found' } } } };
+      return {
+        status: 404,
+        body: { chart: { result: null, error: { code: 'Not Found', description: 'No data found' } } },
+      };
     }
     return {
       body: {
@@ -92,4 +95,3 @@ describe('createMarketData', () => {
     expect(sim.suggestedPollIntervalMs).toBeLessThanOrEqual(10_000);
   });
 });
-

@@ -19,12 +19,10 @@ it('survives a backend terminated mid-query', async () => {
   process.on('uncaughtException', onUncaught);
   try {
     const marker = `foliokit-connloss-${schema}`;
-    const sleeping = sql`select pg_sleep(10), ${marker}::text as marker`
-      .execute(store.db)
-      .then(
-        () => 'finished',
-        (error: unknown) => error,
-      );
+    const sleeping = sql`select pg_sleep(10), ${marker}::text as marker`.execute(store.db).then(
+      () => 'finished',
+      (error: unknown) => error,
+    );
     let pid: number | undefined;
     for (let i = 0; i < 100 && pid === undefined; i++) {
       await new Promise((r) => setTimeout(r, 20));

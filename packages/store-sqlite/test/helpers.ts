@@ -15,13 +15,17 @@ export function tempDir(prefix = 'foliokit-sqlite-'): string {
 export function rawReads(getStore: () => SqliteStore): NonNullable<StoreConformanceOptions['raw']> {
   return {
     async countRows(table, portfolioId) {
-      const row = getStore().database.prepare(`select count(*) as n from "${table}" where portfolio_id = ?`).get(portfolioId) as {
+      const row = getStore()
+        .database.prepare(`select count(*) as n from "${table}" where portfolio_id = ?`)
+        .get(portfolioId) as {
         n: number;
       };
       return row.n;
     },
     async cash(portfolioId) {
-      const row = getStore().database.prepare('select cash from portfolios where id = ?').get(portfolioId) as { cash: string };
+      const row = getStore().database.prepare('select cash from portfolios where id = ?').get(portfolioId) as {
+        cash: string;
+      };
       return row.cash;
     },
   };

@@ -33,7 +33,9 @@ async function setup(provider: MarketDataProvider, filename = join(dir, `book-${
 }
 
 /** A provider that answers whatever quote objects the test sets, valid or not. */
-function scripted(answers: Record<string, Partial<Omit<Quote, 'price'>> & { price: unknown }>): MarketDataProvider & { calls: number } {
+function scripted(
+  answers: Record<string, Partial<Omit<Quote, 'price'>> & { price: unknown }>,
+): MarketDataProvider & { calls: number } {
   const p = {
     name: 'scripted',
     calls: 0,
@@ -84,7 +86,13 @@ describe('price book', () => {
     expect(report.unchanged).toBe(1);
     expect(report.unknown).toEqual(['NOPE']);
     expect(events).toEqual([
-      expect.objectContaining({ type: 'price.updated', symbol: 'AAPL', price: '101.5', previousPrice: '100', source: 'test' }),
+      expect.objectContaining({
+        type: 'price.updated',
+        symbol: 'AAPL',
+        price: '101.5',
+        previousPrice: '100',
+        source: 'test',
+      }),
     ]);
   });
 

@@ -4,7 +4,7 @@
  * failing provider fails a tick without stopping the poller.
  */
 import { join } from 'node:path';
-import { createPortfolioEngine, type PriceUpdatedEvent, PRICE_POLLER_JOB, silentLogger } from '@foliokit/core';
+import { createPortfolioEngine, PRICE_POLLER_JOB, type PriceUpdatedEvent, silentLogger } from '@foliokit/core';
 import { createManualClock, createTestProvider } from '@foliokit/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type SqliteStore } from '../src/index.js';

@@ -14,8 +14,7 @@ function types(dialect: SqlDialect) {
     instant: pg ? ('timestamptz' as const) : ('text' as const),
     day: pg ? ('date' as const) : ('text' as const),
     /** A CHECK that a decimal column is not negative. */
-    nonNegative: (column: string) =>
-      pg ? sql`${sql.ref(column)} >= 0` : sql`substr(${sql.ref(column)}, 1, 1) <> '-'`,
+    nonNegative: (column: string) => (pg ? sql`${sql.ref(column)} >= 0` : sql`substr(${sql.ref(column)}, 1, 1) <> '-'`),
   };
 }
 
@@ -66,7 +65,11 @@ function initial(dialect: SqlDialect): Migration {
         .addColumn('cost_basis', t.decimal, (c) => c.notNull())
         .addCheckConstraint('lots_quantity_non_negative', t.nonNegative('quantity'))
         .execute();
-      await db.schema.createIndex('lots_position_idx').on('lots').columns(['portfolio_id', 'symbol', 'opened_at', 'id']).execute();
+      await db.schema
+        .createIndex('lots_position_idx')
+        .on('lots')
+        .columns(['portfolio_id', 'symbol', 'opened_at', 'id'])
+        .execute();
 
       await db.schema
         .createTable('transactions')

@@ -49,7 +49,9 @@ import type { FoliokitDatabase } from './schema.js';
  * 42P06 "already exists"), so several processes may open a fresh schema at once.
  */
 async function ensurePostgresSchema(db: Kysely<FoliokitDatabase>, schema: string): Promise<void> {
-  const found = await sql<{ one: number }>`select 1 as one from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
+  const found = await sql<{
+    one: number;
+  }>`select 1 as one from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
   if (found.rows.length > 0) return;
   try {
     await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
@@ -238,9 +240,14 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         const { error, results } = outcome;
         if (error) {
           const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-          throw new FoliokitError('STORE_ERROR', `Migration ${failed} failed: ${(error as Error).message ?? error}`, {
-            migration: failed,
-          }, { cause: error });
+          throw new FoliokitError(
+            'STORE_ERROR',
+            `Migration ${failed} failed: ${(error as Error).message ?? error}`,
+            {
+              migration: failed,
+            },
+            { cause: error },
+          );
         }
       } catch (error) {
         if (isFoliokitError(error)) throw error;
@@ -403,8 +410,14 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
           const { executedAt, id } = query.before;
           q = q.where((eb) =>
             desc
-              ? eb.or([eb('executed_at', '<', executedAt), eb.and([eb('executed_at', '=', executedAt), eb('id', '<', id)])])
-              : eb.or([eb('executed_at', '>', executedAt), eb.and([eb('executed_at', '=', executedAt), eb('id', '>', id)])]),
+              ? eb.or([
+                  eb('executed_at', '<', executedAt),
+                  eb.and([eb('executed_at', '=', executedAt), eb('id', '<', id)]),
+                ])
+              : eb.or([
+                  eb('executed_at', '>', executedAt),
+                  eb.and([eb('executed_at', '=', executedAt), eb('id', '>', id)]),
+                ]),
           );
         }
         const dir = desc ? 'desc' : 'asc';
@@ -592,7 +605,10 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
 
     deleteJobRuns(query: { startedBefore: string; job?: string }) {
       return run('deleteJobRuns', async () => {
-        let q = db.deleteFrom('job_runs').where('started_at', '<', query.startedBefore).where('status', '<>', 'running');
+        let q = db
+          .deleteFrom('job_runs')
+          .where('started_at', '<', query.startedBefore)
+          .where('status', '<>', 'running');
         if (query.job !== undefined) q = q.where('job', '=', query.job);
         const res = await q.executeTakeFirst();
         return Number(res.numDeletedRows);

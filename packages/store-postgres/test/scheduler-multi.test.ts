@@ -129,7 +129,8 @@ describe('three instances, 20 midnights, 1,000 portfolios', () => {
   });
 
   it('records exactly one daily snapshot per portfolio and day', async () => {
-    for (const i of instances) i.engine.startScheduler({ interval: false, instanceId: `node-${instances.indexOf(i)}` });
+    for (const i of instances)
+      i.engine.startScheduler({ prices: false, interval: false, instanceId: `node-${instances.indexOf(i)}` });
     const all = <T>(fn: (i: Instance) => Promise<T>) => Promise.all(instances.map(fn));
     await all((i) => i.clock.advance(0));
     await all((i) => i.engine.whenJobsIdle());
@@ -214,7 +215,12 @@ describe('a runner that dies part-way', () => {
     const a = instance(hanging, '2026-01-05T23:59:00.000Z', 50);
     const b = instance(await store(), '2026-01-05T23:59:00.000Z', 50);
     const c = instance(await store(), '2026-01-05T23:59:00.000Z', 50);
-    const opts = (id: string) => ({ interval: false as const, daily: { catchUpDays: 0 }, instanceId: id });
+    const opts = (id: string) => ({
+      prices: false as const,
+      interval: false as const,
+      daily: { catchUpDays: 0 },
+      instanceId: id,
+    });
     a.engine.startScheduler(opts('A'));
     b.engine.startScheduler(opts('B'));
     c.engine.startScheduler(opts('C'));
@@ -284,7 +290,12 @@ describe('a runner that dies part-way', () => {
       snapshots: { batchSize: 50 },
     });
     const b = instance(await store(), '2026-01-05T23:59:00.000Z', 50);
-    const opts = (id: string) => ({ interval: false as const, daily: { catchUpDays: 0 }, instanceId: id });
+    const opts = (id: string) => ({
+      prices: false as const,
+      interval: false as const,
+      daily: { catchUpDays: 0 },
+      instanceId: id,
+    });
     aEngine.startScheduler(opts('A'));
     b.engine.startScheduler(opts('B'));
     const midnight = '2026-01-06T00:00:00.000Z';

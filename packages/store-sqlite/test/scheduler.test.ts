@@ -70,7 +70,7 @@ describe('interval snapshots', () => {
     await engine.trade(a.id, { symbol: 'AAPL', side: 'buy', quantity: 2 });
     const b = await engine.createPortfolio({ name: 'B', initialCash: '500' });
     events.length = 0;
-    const status = engine.startScheduler({ daily: false });
+    const status = engine.startScheduler({ prices: false, daily: false });
     expect(status.jobs).toEqual([
       expect.objectContaining({
         name: 'interval-snapshots',
@@ -127,7 +127,7 @@ describe('daily job', () => {
     }
     const bad = await engine.createPortfolio({ name: 'bad', initialCash: '10' });
     await engine.trade(bad.id, { symbol: 'NOPE', side: 'buy', quantity: 1, price: '1' });
-    const status = engine.startScheduler({ interval: false });
+    const status = engine.startScheduler({ prices: false, interval: false });
     expect(job(engine, 'daily-snapshots')).toMatchObject({
       schedule: 'cron 0 0 * * * (UTC)',
       nextRunAt: '2026-01-06T00:00:00.000Z',
@@ -189,6 +189,7 @@ describe('daily job', () => {
     const { engine, clock, store } = await setup('2026-01-06T04:00:00.000Z');
     const p = await engine.createPortfolio({ name: 'NY', initialCash: '10' });
     engine.startScheduler({
+      prices: false,
       interval: false,
       daily: { cron: '0 0 * * *', timezone: 'America/New_York', catchUpDays: 0 },
     });
@@ -204,13 +205,13 @@ describe('daily job', () => {
     ]);
     expect(() => engine.startScheduler()).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
     await engine.stopScheduler();
-    expect(() => engine.startScheduler({ daily: { cron: 'every day' } })).toThrow(
+    expect(() => engine.startScheduler({ prices: false, daily: { cron: 'every day' } })).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),
     );
-    expect(() => engine.startScheduler({ daily: { timezone: 'Mars/Olympus' } })).toThrow(
+    expect(() => engine.startScheduler({ prices: false, daily: { timezone: 'Mars/Olympus' } })).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),
     );
-    expect(() => engine.startScheduler({ interval: { everyMs: 5 } })).toThrow(
+    expect(() => engine.startScheduler({ prices: false, interval: { everyMs: 5 } })).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),
     );
     expect(engine.getSchedulerStatus().running).toBe(false);
@@ -234,7 +235,7 @@ describe('daily job', () => {
       await gate;
       return inner(symbols, o);
     };
-    engine.startScheduler({ interval: false, daily: { catchUpDays: 0 } });
+    engine.startScheduler({ prices: false, interval: false, daily: { catchUpDays: 0 } });
     await clock.advanceTo('2026-01-06T00:00:00.000Z');
     expect(job(engine, 'daily-snapshots').running).toBe(true);
     expect(blocked).toBe(1);
@@ -275,7 +276,7 @@ describe('catch-up after downtime', () => {
     await engine.trade(a.id, { symbol: 'AAA', side: 'buy', quantity: 10 });
     const b = await engine.createPortfolio({ name: 'B', initialCash: '500' });
     const daily = { catchUpDays: 3 };
-    engine.startScheduler({ interval: false, daily });
+    engine.startScheduler({ prices: false, interval: false, daily });
     await clock.advanceTo('2026-01-06T00:00:01.000Z');
     await engine.whenJobsIdle();
     await engine.stopScheduler();
@@ -285,7 +286,7 @@ describe('catch-up after downtime', () => {
     await engine.trade(a.id, { symbol: 'AAA', side: 'buy', quantity: 5, price: '12' });
     clock.set('2026-01-10T09:00:00.000Z');
     provider.setPrice('AAA', '99'); // today's price must not value past days
-    engine.startScheduler({ interval: false, daily });
+    engine.startScheduler({ prices: false, interval: false, daily });
     await clock.advance(0);
     await engine.whenJobsIdle();
 
@@ -309,7 +310,7 @@ describe('catch-up after downtime', () => {
 
     // Restarting adds nothing; the next midnight records Jan 10 at the latest prices.
     await engine.stopScheduler();
-    engine.startScheduler({ interval: false, daily });
+    engine.startScheduler({ prices: false, interval: false, daily });
     await clock.advance(0);
     await engine.whenJobsIdle();
     expect(byDay(a.id)).toHaveLength(4);
@@ -332,13 +333,13 @@ describe('a restart just after midnight', () => {
     provider.setPrice('AAA', '10');
     const a = await engine.createPortfolio({ name: 'A', initialCash: '1000' });
     await engine.trade(a.id, { symbol: 'AAA', side: 'buy', quantity: 10 });
-    engine.startScheduler({ interval: false });
+    engine.startScheduler({ prices: false, interval: false });
     await clock.advanceTo('2026-01-06T00:00:01.000Z');
     await engine.whenJobsIdle();
     await engine.stopScheduler();
     clock.set('2026-01-07T00:20:00.000Z'); // down over the Jan 7 midnight, back 20 minutes later
     provider.setPrice('AAA', '12');
-    engine.startScheduler({ interval: false });
+    engine.startScheduler({ prices: false, interval: false });
     await clock.advance(0);
     await engine.whenJobsIdle();
     expect(job(engine, 'daily-snapshots').lastReport).toMatchObject({
@@ -396,7 +397,7 @@ describe('jobs added by others', () => {
     expect(() => engine.addJob({ name: 'x', schedule: { cron: '61 * * * *' }, run: async () => null })).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),
     );
-    engine.startScheduler({ interval: false, daily: false });
+    engine.startScheduler({ prices: false, interval: false, daily: false });
     await clock.advance(10_000);
     await clock.advance(10_000);
     expect(job(engine, 'flaky')).toMatchObject({
@@ -424,7 +425,7 @@ describe('jobs added by others', () => {
     await engine.stopScheduler();
     expect(clock.pending()).toBe(0);
     // User jobs stay registered across a restart; the built-in ones come and go with it.
-    engine.startScheduler({ interval: false, daily: false });
+    engine.startScheduler({ prices: false, interval: false, daily: false });
     expect(engine.getSchedulerStatus().jobs.map((j) => j.name)).toEqual(['flaky']);
     await engine.close();
     expect(clock.pending()).toBe(0);
@@ -436,7 +437,7 @@ describe('job-run records', () => {
     const { engine, clock, store } = await setup('2026-01-05T00:00:00.000Z');
     engine.addJob({ name: 'hourly', schedule: { everyMs: 3_600_000 }, run: async () => ({ ok: true }) });
     engine.addJob({ name: 'nightly', schedule: { cron: '0 0 * * *' }, run: async () => ({ ok: true }) });
-    engine.startScheduler({ interval: false, daily: false, jobRunRetentionDays: 2 });
+    engine.startScheduler({ prices: false, interval: false, daily: false, jobRunRetentionDays: 2 });
     await clock.advanceTo('2026-01-07T06:00:00.000Z');
     await engine.whenJobsIdle();
     const count = (job: string) =>
@@ -464,7 +465,7 @@ describe('several engines on one SQLite store (one process)', () => {
       const p = await first.engine.createPortfolio({ name: `M${i}`, initialCash: '100' });
       await first.engine.trade(p.id, { symbol: 'AAPL', side: 'buy', quantity: '0.5' });
     }
-    for (const c of [first, ...others]) c.engine.startScheduler({ interval: { everyMs: 30_000 } });
+    for (const c of [first, ...others]) c.engine.startScheduler({ prices: false, interval: { everyMs: 30_000 } });
     await first.clock.advanceTo('2026-01-06T00:00:30.000Z');
     for (const c of [first, ...others]) await c.engine.whenJobsIdle();
     await first.clock.advance(20_000); // retries of held ticks find them done

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { BackfillAllReport, BackfillReport } from './backfill.js';
 import type { Logger, SnapshotRow } from './ports.js';
+import type { PriceChange } from './price-book.js';
 import type { JobTrigger } from './scheduler.js';
 import type { Portfolio, Transaction } from './types.js';
 
@@ -38,14 +39,9 @@ export interface TradeExecutedEvent {
   transaction: Transaction;
 }
 
-export interface PriceUpdatedEvent {
+/** A changed price (see the price book). */
+export interface PriceUpdatedEvent extends PriceChange {
   type: 'price.updated';
-  symbol: string;
-  price: string;
-  previousPrice: string | null;
-  at: string;
-  source: string;
-  currency: string;
 }
 
 /**

@@ -15,9 +15,9 @@ import {
   systemClock,
   toIso,
 } from '@foliokit/core';
-import { buildUrl, checkBaseUrl, getJson, type HttpClient, redact } from './http.js';
-import { checkNumberOption, checkRange, mapLimit, normalizeSymbol, throwIfAborted, uniqueSymbols } from './util.js';
-import { isDay, readPrice, readVolume, validateBars, validateQuoteBatch } from './validate.js';
+import { buildUrl, checkBaseUrl, getJson, type HttpClient, quotesOneByOne, redact } from './http.js';
+import { checkNumberOption, checkRange, normalizeSymbol, throwIfAborted } from './util.js';
+import { isDay, readPrice, readVolume, validateBars } from './validate.js';
 
 /** Options of {@link createAlphaVantageProvider}. */
 export interface AlphaVantageProviderOptions {
@@ -181,18 +181,8 @@ export function createAlphaVantageProvider(options: AlphaVantageProviderOptions)
   return {
     name,
 
-    async getQuotes(symbols: readonly string[], callOptions?: CallOptions): Promise<QuoteBatch> {
-      throwIfAborted(callOptions?.signal);
-      const wanted = uniqueSymbols(symbols);
-      const results = await mapLimit(wanted, concurrency, (symbol) => quoteOf(symbol, callOptions?.signal));
-      const quotes: Record<string, Quote> = {};
-      const unknown: string[] = [];
-      results.forEach((quote, i) => {
-        const symbol = wanted[i] as string;
-        if (quote === null) unknown.push(symbol);
-        else quotes[symbol] = quote;
-      });
-      return validateQuoteBatch({ quotes, unknown }, wanted, name);
+    getQuotes(symbols: readonly string[], callOptions?: CallOptions): Promise<QuoteBatch> {
+      return quotesOneByOne(symbols, concurrency, quoteOf, name, callOptions?.signal);
     },
 
     async getDailyHistory(symbol: string, range: { from: string; to: string }, callOptions?: CallOptions) {

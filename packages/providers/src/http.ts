@@ -3,8 +3,9 @@
  * followed only within the same origin, statuses mapped to our error codes, a bounded body, JSON
  * parsed without trust. Error messages never carry a query string (API keys live there).
  */
-import { type Clock, FoliokitError } from '@foliokit/core';
-import { abortError, anySignal } from './util.js';
+import { type Clock, FoliokitError, type Quote, type QuoteBatch } from '@foliokit/core';
+import { abortError, anySignal, mapLimit, throwIfAborted, uniqueSymbols } from './util.js';
+import { validateQuoteBatch } from './validate.js';
 
 /** What every HTTP provider is configured with. */
 export interface HttpClient {
@@ -254,4 +255,29 @@ export function checkBaseUrl(value: string, field = 'baseUrl'): string {
     throw new FoliokitError('INVALID_CONFIGURATION', `${field} must be an absolute http(s) URL`, { field });
   }
   return url.href;
+}
+
+/**
+ * `getQuotes` for a source that answers one symbol per request: asks for each symbol (at most
+ * `concurrency` at once), sorts the answers into quotes and unknown symbols, and validates the batch.
+ * `quoteOf` resolves null for a symbol the source does not know.
+ */
+export async function quotesOneByOne(
+  symbols: readonly string[],
+  concurrency: number,
+  quoteOf: (symbol: string, signal?: AbortSignal) => Promise<Quote | null>,
+  name: string,
+  signal?: AbortSignal,
+): Promise<QuoteBatch> {
+  throwIfAborted(signal);
+  const wanted = uniqueSymbols(symbols);
+  const results = await mapLimit(wanted, concurrency, (symbol) => quoteOf(symbol, signal));
+  const quotes: Record<string, Quote> = {};
+  const unknown: string[] = [];
+  results.forEach((quote, i) => {
+    const symbol = wanted[i] as string;
+    if (quote === null) unknown.push(symbol);
+    else quotes[symbol] = quote;
+  });
+  return validateQuoteBatch({ quotes, unknown }, wanted, name);
 }

@@ -21,7 +21,8 @@ export interface SqliteDatabaseLike {
   prepare(sql: string): SqliteStatementLike;
   exec(sql: string): unknown;
   pragma(source: string, options?: { simple?: boolean }): unknown;
-  transaction<F extends (...args: never[]) => unknown>(fn: F): F & { immediate: F };
+  // biome-ignore lint/suspicious/noExplicitAny: matches better-sqlite3's generic Transaction<F> structurally
+  transaction(fn: (...args: any[]) => any): ((...args: any[]) => any) & { immediate(...args: any[]): any };
   close(): unknown;
   readonly open: boolean;
   readonly inTransaction: boolean;

@@ -740,8 +740,7 @@ export class PortfolioEngine {
     checkId(id);
     const s = normalizeSymbol(symbol);
     await this.getPortfolio(id);
-    await this.store.addWatch(id, s, toIso(this.clock.now()));
-    return this.store.listWatch(id);
+    return this.store.addWatch(id, s, toIso(this.clock.now()));
   }
 
   /** Removes a symbol from a portfolio's watchlist (no error when absent). */
@@ -750,8 +749,7 @@ export class PortfolioEngine {
     checkId(id);
     const s = normalizeSymbol(symbol);
     await this.getPortfolio(id);
-    await this.store.removeWatch(id, s);
-    return this.store.listWatch(id);
+    return this.store.removeWatch(id, s);
   }
 
   /** The watchlist of a portfolio. */

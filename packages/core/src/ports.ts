@@ -224,6 +224,12 @@ export interface SymbolPriceRow {
   updatedAt: string;
 }
 
+/** A symbol on a portfolio's watchlist. */
+export interface WatchlistRow {
+  symbol: string;
+  addedAt: string;
+}
+
 /** A daily bar as the price history keeps it. */
 export interface DailyBarRow {
   symbol: string;
@@ -423,12 +429,12 @@ export interface Store {
   /** Ledger entries, keyset-paginated. */
   listTransactions(portfolioId: string, query: TransactionQuery): Promise<TransactionRow[]>;
 
-  /** Adds a symbol to a portfolio's watchlist (no-op when present). */
-  addWatch(portfolioId: string, symbol: string, at: string): Promise<void>;
-  /** Removes a symbol; returns false when it was not there. */
-  removeWatch(portfolioId: string, symbol: string): Promise<boolean>;
+  /** Adds a symbol to a portfolio's watchlist (no-op when present); returns the list, read in the same transaction. */
+  addWatch(portfolioId: string, symbol: string, at: string): Promise<WatchlistRow[]>;
+  /** Removes a symbol (no-op when absent); returns the list, read in the same transaction. */
+  removeWatch(portfolioId: string, symbol: string): Promise<WatchlistRow[]>;
   /** Watched symbols, ordered. */
-  listWatch(portfolioId: string): Promise<Array<{ symbol: string; addedAt: string }>>;
+  listWatch(portfolioId: string): Promise<WatchlistRow[]>;
 
   /**
    * Records snapshots in one transaction. With `replace: 'day'`, an existing snapshot of the same

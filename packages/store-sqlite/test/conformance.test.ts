@@ -11,7 +11,7 @@ runStoreConformance({
   name: 'sqlite (memory)',
   createStore: async () => (current = await createSqliteStore({ filename: ':memory:' })),
   raw: rawReads(() => current),
-  numRuns: 100,
+  numRuns: 1000,
 });
 
 let currentFile: SqliteStore;
@@ -19,5 +19,5 @@ runStoreConformance({
   name: 'sqlite (file, WAL)',
   createStore: async () => (currentFile = await createSqliteStore({ filename: join(dir, `conf-${++n}.db`) })),
   raw: rawReads(() => currentFile),
-  numRuns: 50,
+  numRuns: 200,
 });

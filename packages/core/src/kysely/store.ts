@@ -20,6 +20,7 @@ import type {
   Store,
   SymbolPriceRow,
   TransactionQuery,
+  WatchlistRow,
 } from '../ports.js';
 import { PlannerError, runPlanner } from '../ports.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
@@ -66,6 +67,17 @@ function isForeignSchemaRace(error: unknown, schema: string | undefined): boolea
   const code = (error as { code?: unknown } | undefined)?.code;
   if (code !== '3F000') return false;
   return schema === undefined || !String((error as Error).message).includes(`"${schema}"`);
+}
+
+/** A portfolio's watchlist, ordered by symbol. */
+async function readWatch(db: Kysely<FoliokitDatabase>, portfolioId: string): Promise<WatchlistRow[]> {
+  const rows = await db
+    .selectFrom('watchlist')
+    .select(['symbol', 'added_at'])
+    .where('portfolio_id', '=', portfolioId)
+    .orderBy('symbol')
+    .execute();
+  return rows.map((r) => ({ symbol: r.symbol, addedAt: isoOut(r.added_at) }));
 }
 
 /** Options of {@link createKyselyStore}. */
@@ -296,9 +308,9 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         };
         if (patch.name !== undefined) set.name = patch.name;
         if (patch.description !== undefined) set.description = patch.description;
-        const res = await db.updateTable('portfolios').set(set).where('id', '=', id).executeTakeFirst();
-        if (Number(res.numUpdatedRows) === 0) return null;
-        const r = await db.selectFrom('portfolios').selectAll().where('id', '=', id).executeTakeFirst();
+        // One statement: the row comes back from the update itself, so a failed read can never
+        // report an error for a change that was made.
+        const r = await db.updateTable('portfolios').set(set).where('id', '=', id).returningAll().executeTakeFirst();
         return r ? portfolioFromRow(r) : null;
       });
     },
@@ -427,36 +439,33 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     },
 
     addWatch(portfolioId, symbol, at) {
-      return run('addWatch', async () => {
-        await db
-          .insertInto('watchlist')
-          .values({ portfolio_id: portfolioId, symbol, added_at: at })
-          .onConflict((oc) => oc.columns(['portfolio_id', 'symbol']).doNothing())
-          .execute();
-      });
+      return run('addWatch', () =>
+        db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('watchlist')
+            .values({ portfolio_id: portfolioId, symbol, added_at: at })
+            .onConflict((oc) => oc.columns(['portfolio_id', 'symbol']).doNothing())
+            .execute();
+          return readWatch(trx, portfolioId);
+        }),
+      );
     },
 
     removeWatch(portfolioId, symbol) {
-      return run('removeWatch', async () => {
-        const res = await db
-          .deleteFrom('watchlist')
-          .where('portfolio_id', '=', portfolioId)
-          .where('symbol', '=', symbol)
-          .executeTakeFirst();
-        return Number(res.numDeletedRows) > 0;
-      });
+      return run('removeWatch', () =>
+        db.transaction().execute(async (trx) => {
+          await trx
+            .deleteFrom('watchlist')
+            .where('portfolio_id', '=', portfolioId)
+            .where('symbol', '=', symbol)
+            .execute();
+          return readWatch(trx, portfolioId);
+        }),
+      );
     },
 
     listWatch(portfolioId) {
-      return run('listWatch', async () => {
-        const rows = await db
-          .selectFrom('watchlist')
-          .select(['symbol', 'added_at'])
-          .where('portfolio_id', '=', portfolioId)
-          .orderBy('symbol')
-          .execute();
-        return rows.map((r) => ({ symbol: r.symbol, addedAt: isoOut(r.added_at) }));
-      });
+      return run('listWatch', () => readWatch(db, portfolioId));
     },
 
     insertSnapshots(rows: readonly SnapshotRow[], opts) {

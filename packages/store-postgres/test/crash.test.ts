@@ -11,7 +11,7 @@ import { createPortfolioEngine, type MarketDataProvider, silentLogger } from '@f
 import { expectStateMatchesLedger } from '@foliokit/core/testing';
 import { createPostgresStore, type PostgresStore } from '@foliokit/store-postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type CrashRound, prepareChild, runCrashRounds } from './support/crash-harness.js';
+import { type CrashRound, prepareChild, runCrashRounds } from '../../../test-support/crash-harness.js';
 import { admin, dropSchema, PG_URL, schemaName } from './support/pg.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -12,7 +12,7 @@ import { createPortfolioEngine, type MarketDataProvider, silentLogger } from '@f
 import { expectStateMatchesLedger } from '@foliokit/core/testing';
 import { createSqliteStore } from '@foliokit/store-sqlite';
 import { afterAll, expect, it } from 'vitest';
-import { type CrashRound, prepareChild, runCrashRounds } from '../../store-postgres/test/support/crash-harness.js';
+import { type CrashRound, prepareChild, runCrashRounds } from '../../../test-support/crash-harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'foliokit-crash-'));

@@ -42,12 +42,13 @@ export {
 } from './jobs.js';
 export { foliokitMigrations, migrationProvider, type SqlDialect } from './kysely/migrations.js';
 export * as rows from './kysely/rows.js';
-export type { FoliokitDatabase } from './kysely/schema.js';
+export type * from './kysely/schema.js';
 export { createKyselyStore, type KyselyStore, type KyselyStoreOptions } from './kysely/store.js';
 export {
   applyLedgerEntry,
   type CashCommand,
   emptyReplayState,
+  type PlanOutcome,
   planCash,
   planTrade,
   type ReplayState,
@@ -55,9 +56,10 @@ export {
   type TradeCommand,
 } from './ledger.js';
 export * from './ports.js';
-export type { PriceChange, PriceRefreshReport, ProviderStatus } from './price-book.js';
+export type { PriceBook, PriceChange, PriceRefreshReport, ProviderStatus } from './price-book.js';
 export { DEFAULT_POLL_INTERVAL_MS, PRICE_POLLER_JOB } from './price-poller.js';
 export {
+  type CompiledSchedule,
   compileSchedule,
   JOB_TRIGGERS,
   type JobContext,
@@ -81,6 +83,7 @@ export {
   type History,
   type HistoryInterval,
   type Snapshot,
+  type SnapshotBase,
   type SnapshotOptions,
   type SnapshotPrice,
 } from './snapshots.js';

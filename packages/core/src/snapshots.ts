@@ -385,7 +385,7 @@ export async function recordSnapshot(
 // History
 // ---------------------------------------------------------------------------------------------
 
-/** Downsampling intervals of {@link getHistory}. */
+/** Downsampling intervals of `engine.getHistory`. */
 export const HISTORY_INTERVALS = ['raw', '1h', '1d'] as const;
 export type HistoryInterval = (typeof HISTORY_INTERVALS)[number];
 

@@ -16,7 +16,7 @@ import { LockedSqliteDialect, type SqliteDatabaseLike, StatementCache } from './
 import { ConnectionLock } from './lock.js';
 import { createNativeLedger } from './native-ledger.js';
 
-export type { SqliteDatabaseLike } from './dialect.js';
+export type { SqliteDatabaseLike, SqliteStatementLike } from './dialect.js';
 
 /** Options of {@link createSqliteStore}: a file name, or a better-sqlite3 database you opened. */
 export type CreateSqliteStoreOptions =

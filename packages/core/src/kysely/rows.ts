@@ -65,7 +65,8 @@ function decOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : decOut(value);
 }
 
-type Raw = Record<string, unknown>;
+/** A database row as a driver returns it. */
+export type Raw = Record<string, unknown>;
 
 export function portfolioFromRow(r: Raw): PortfolioRow {
   return {

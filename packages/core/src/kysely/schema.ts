@@ -5,7 +5,8 @@
  */
 import type { Generated } from 'kysely';
 
-type Instant = string | Date;
+/** An instant as a driver returns it: a `Date`, or text. */
+export type Instant = string | Date;
 
 export interface PortfoliosTable {
   id: string;

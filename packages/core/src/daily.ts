@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { earlier, historyForAll, type PortfolioFailure } from './backfill.js';
 import { FoliokitError, isFoliokitError, wrapError } from './errors.js';
-import type { HoldingRow, PortfolioRow, SnapshotRow, Store } from './ports.js';
+import type { PortfolioRow, SnapshotRow, Store } from './ports.js';
 import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from './snapshots.js';
 import { dayOf, endOfDay, parseDay, toIso } from './time.js';
 import { validate } from './validation.js';
@@ -60,28 +60,6 @@ export function checkDailyInput(input: RunDailySnapshotsInput, nowMs: number): s
   return day;
 }
 
-/** Open holdings of a batch of portfolios, grouped by portfolio (one read when the store can). */
-async function loadHoldings(store: Store, ids: readonly string[]): Promise<Map<string, HoldingRow[]>> {
-  const out = new Map<string, HoldingRow[]>();
-  const add = (h: HoldingRow) => {
-    const list = out.get(h.portfolioId);
-    if (list) list.push(h);
-    else out.set(h.portfolioId, [h]);
-  };
-  if (store.listHoldings) {
-    for (const h of await store.listHoldings(ids)) add(h);
-    return out;
-  }
-  const all = await Promise.all(ids.map((id) => store.listPositions(id)));
-  for (const rows of all) {
-    for (const r of rows) {
-      if (r.quantity !== '0')
-        add({ portfolioId: r.portfolioId, symbol: r.symbol, quantity: r.quantity, costBasis: r.costBasis });
-    }
-  }
-  return out;
-}
-
 class Failures {
   readonly list: PortfolioFailure[] = [];
   count = 0;
@@ -120,15 +98,13 @@ async function latestBatch(
   at: string,
   failures: Failures,
 ): Promise<SnapshotRow[]> {
-  const holdings = await loadHoldings(
-    host.store,
-    page.map((p) => p.id),
-  );
+  // Cash and positions come from one consistent read, not from the page listed earlier.
+  const states = await host.store.readPortfolioStates(page.map((p) => p.id));
   const symbols = new Set<string>();
-  for (const list of holdings.values()) for (const h of list) symbols.add(h.symbol);
+  for (const st of states) for (const h of st.positions) symbols.add(h.symbol);
   const prices = symbols.size > 0 ? await host.latestPrices([...symbols]) : new Map();
   const rows: SnapshotRow[] = [];
-  for (const p of page) {
+  for (const { portfolio: p, positions } of states) {
     try {
       const { row, unpriced } = computeSnapshot(
         {
@@ -140,7 +116,7 @@ async function latestBatch(
           netDeposits: p.netDeposits,
           realizedPnl: p.realizedPnl,
         },
-        holdings.get(p.id) ?? [],
+        positions,
         prices,
       );
       if (unpriced.length > 0) {

@@ -202,6 +202,7 @@ const REQUIRED_STORE_METHODS = [
   'upsertDailyBars',
   'listDailyBars',
   'listActiveSymbols',
+  'readPortfolioStates',
 ] as const;
 
 const REQUIRED_PROVIDER_METHODS = ['getQuotes', 'getDailyHistory'] as const;
@@ -623,12 +624,12 @@ export class PortfolioEngine {
   async getValuation(id: string): Promise<Valuation> {
     this.#open();
     checkId(id);
-    const [portfolio, rows] = await Promise.all([this.store.getPortfolio(id), this.store.listPositions(id)]);
-    if (!portfolio) throw notFound(id);
-    const symbols: string[] = [];
-    for (const r of rows) if (r.quantity !== '0') symbols.push(r.symbol);
-    const prices = await this.latestPrices(symbols);
-    return valuePortfolio(portfolio, rows, prices, toIso(this.clock.now()));
+    // Cash and positions from one consistent read: never cash from before a trade with
+    // quantities from after it.
+    const [state] = await this.store.readPortfolioStates([id]);
+    if (!state) throw notFound(id);
+    const prices = await this.latestPrices(state.positions.map((r) => r.symbol));
+    return valuePortfolio(state.portfolio, state.positions, prices, toIso(this.clock.now()));
   }
 
   /**

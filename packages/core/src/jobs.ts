@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { type DailySnapshotReport, runDailyHistory, runDailyLatest } from './daily.js';
 import { FoliokitError, isFoliokitError, wrapError } from './errors.js';
-import type { HoldingRow, PortfolioRow, SnapshotRow } from './ports.js';
+import type { PortfolioRow, SnapshotRow } from './ports.js';
 import { DEFAULT_POLL_INTERVAL_MS, type PollerHost, PRICE_POLLER_JOB, pricePollerJob } from './price-poller.js';
 import {
   type CompiledSchedule,
@@ -144,23 +144,14 @@ function intervalJob(
         });
         if (page.length === 0) break;
         afterId = (page[page.length - 1] as PortfolioRow).id;
-        const holdings = new Map<string, HoldingRow[]>();
-        const ids = page.map((p) => p.id);
-        const rows = host.store.listHoldings
-          ? await host.store.listHoldings(ids)
-          : (await Promise.all(ids.map((id) => host.store.listPositions(id)))).flat().filter((r) => r.quantity !== '0');
-        for (const h of rows) {
-          const list = holdings.get(h.portfolioId);
-          if (list) list.push(h);
-          else holdings.set(h.portfolioId, [h]);
-        }
+        // Cash and positions from one consistent read per portfolio, not from the page above.
+        const states = await host.store.readPortfolioStates(page.map((p) => p.id));
         const symbols = new Set<string>();
-        for (const h of rows) symbols.add(h.symbol);
+        for (const st of states) for (const h of st.positions) symbols.add(h.symbol);
         const prices = symbols.size > 0 ? await host.latestPrices([...symbols]) : new Map();
         const snapshots: SnapshotRow[] = [];
-        for (const p of page) {
-          const list = holdings.get(p.id);
-          if (!list) {
+        for (const { portfolio: p, positions: list } of states) {
+          if (list.length === 0) {
             withoutPositions++;
             continue;
           }

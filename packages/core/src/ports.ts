@@ -164,6 +164,13 @@ export interface PositionRow {
   updatedAt: string;
 }
 
+/** A portfolio and its open positions, read together. */
+export interface PortfolioState {
+  portfolio: PortfolioRow;
+  /** Open positions (quantity ≠ 0), ordered by symbol. */
+  positions: PositionRow[];
+}
+
 /** A FIFO lot: shares bought together, and what is left of them. */
 export interface LotRow {
   id: string;
@@ -457,11 +464,11 @@ export interface Store {
   listActiveSymbols(): Promise<string[]>;
 
   /**
-   * Open positions (quantity ≠ 0) of several portfolios in one read, ordered by portfolio and
-   * symbol. The daily and interval jobs use it per batch of portfolios.
-   * Optional: without it the engine calls {@link Store.listPositions} once per portfolio.
+   * Portfolios with their open positions (quantity ≠ 0, by symbol), each portfolio read as one
+   * consistent snapshot: never cash from before a trade with quantities from after it. In the order
+   * of `portfolioIds`; unknown ids are left out. Valuations, snapshots and the jobs read through it.
    */
-  listHoldings?(portfolioIds: readonly string[]): Promise<HoldingRow[]>;
+  readPortfolioStates(portfolioIds: readonly string[]): Promise<PortfolioState[]>;
 
   /**
    * Runs `fn` only when no one else holds `key`, and never waits: `{ ran: false }` when the key is

@@ -350,17 +350,14 @@ export async function recordSnapshot(
       field: 'kind',
     });
   }
-  const [portfolio, positions] = await Promise.all([
-    host.store.getPortfolio(portfolioId),
-    host.store.listPositions(portfolioId),
-  ]);
-  if (!portfolio) {
+  const [state] = await host.store.readPortfolioStates([portfolioId]);
+  if (!state) {
     throw new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${portfolioId}`, {
       field: 'portfolioId',
       portfolioId,
     });
   }
-  const open = positions.filter((p) => p.quantity !== '0');
+  const { portfolio, positions: open } = state;
   const prices = await host.latestPrices(open.map((p) => p.symbol));
   const nowMs = host.clock.now();
   const { row } = computeSnapshot(

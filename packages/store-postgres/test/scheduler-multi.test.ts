@@ -204,12 +204,12 @@ describe('a runner that dies part-way', () => {
     });
     const hanging = {
       ...realA,
-      listHoldings: async (ids: readonly string[]) => {
+      readPortfolioStates: async (ids: readonly string[]) => {
         if (++calls === 2) {
           reached();
           await gate;
         }
-        return (realA.listHoldings as NonNullable<Store['listHoldings']>)(ids);
+        return realA.readPortfolioStates(ids);
       },
     } as PostgresStore;
     const a = instance(hanging, '2026-01-05T23:59:00.000Z', 50);

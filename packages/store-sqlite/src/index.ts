@@ -101,6 +101,7 @@ export async function createSqliteStore(options: CreateSqliteStoreOptions): Prom
     applyLedgerChange: guarded('applyLedgerChange', native.applyLedgerChange),
     getPortfolio: guarded('getPortfolio', native.getPortfolio),
     listPositions: guarded('listPositions', native.listPositions),
+    readPortfolioStates: guarded('readPortfolioStates', native.readPortfolioStates),
     async close() {
       closed = true;
       await base.close();

@@ -11,6 +11,7 @@ import {
   type LedgerState,
   type LedgerWrite,
   type PortfolioRow,
+  type PortfolioState,
   type PositionRow,
   rows,
   runPlanner,
@@ -19,6 +20,14 @@ import type { SqliteDatabaseLike, SqliteStatementLike, StatementCache } from './
 import type { ConnectionLock } from './lock.js';
 
 type Raw = Record<string, unknown>;
+
+const POSITION_COLUMNS =
+  '"portfolio_id", "symbol", "quantity", "cost_basis", "realized_pnl", "opened_at", "updated_at"';
+const POSITIONS_OF_ONE = () => `select ${POSITION_COLUMNS} from "positions" where "portfolio_id" = ? order by "symbol"`;
+const OPEN_POSITIONS_IN = (placeholders: string) =>
+  `select ${POSITION_COLUMNS} from "positions" where "portfolio_id" in (${placeholders}) and "quantity" <> '0' order by "portfolio_id", "symbol"`;
+const PORTFOLIOS_IN = (n: number) =>
+  `select * from "portfolios" where "id" in (${Array.from({ length: n }, () => '?').join(', ')})`;
 
 export function createNativeLedger(db: SqliteDatabaseLike, statements: StatementCache, lock: ConnectionLock) {
   const sql = {
@@ -133,8 +142,54 @@ export function createNativeLedger(db: SqliteDatabaseLike, statements: Statement
   }
 
   const run = db.transaction(change);
-  // Prepared on first use: the tables exist only after migrations.
-  let positionsRaw: SqliteStatementLike | undefined;
+  // Array-mode statements (no object per row: measurably faster for wide portfolios), prepared on
+  // first use (the tables exist only after migrations), by SQL and placeholder count.
+  const rawStatements = new Map<string, SqliteStatementLike>();
+  function rawStatement(make: (placeholders: string) => string, n: number): SqliteStatementLike {
+    const text = make(Array.from({ length: n }, () => '?').join(', '));
+    let stmt = rawStatements.get(text);
+    if (!stmt) {
+      stmt = db.prepare(text).raw(true);
+      rawStatements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  function positionRows(list: unknown[][]): PositionRow[] {
+    const out: PositionRow[] = new Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i] as [string, string, string, string, string, string | null, string];
+      out[i] = {
+        portfolioId: r[0],
+        symbol: r[1],
+        quantity: rows.decOut(r[2]),
+        costBasis: rows.decOut(r[3]),
+        realizedPnl: rows.decOut(r[4]),
+        openedAt: r[5] === null ? null : rows.isoOut(r[5]),
+        updatedAt: rows.isoOut(r[6]),
+      };
+    }
+    return out;
+  }
+
+  const readStates = db.transaction((portfolioIds: readonly string[]): PortfolioState[] => {
+    const states = new Map<string, PortfolioState>();
+    for (let i = 0; i < portfolioIds.length; i += 500) {
+      const ids = portfolioIds.slice(i, i + 500);
+      for (const r of statements.get(PORTFOLIOS_IN(ids.length)).all(...ids) as Raw[]) {
+        states.set(r.id as string, { portfolio: rows.portfolioFromRow(r), positions: [] });
+      }
+      for (const p of positionRows(rawStatement(OPEN_POSITIONS_IN, ids.length).all(...ids) as unknown[][])) {
+        states.get(p.portfolioId)?.positions.push(p);
+      }
+    }
+    const out: PortfolioState[] = [];
+    for (const id of portfolioIds) {
+      const state = states.get(id);
+      if (state) out.push(state);
+    }
+    return out;
+  });
 
   /** Runs `fn` synchronously when the connection is free, else after the lock. */
   async function locked<T>(fn: () => T): Promise<T> {
@@ -159,29 +214,14 @@ export function createNativeLedger(db: SqliteDatabaseLike, statements: Statement
       });
     },
     listPositions(portfolioId: string): Promise<PositionRow[]> {
-      return locked(() => {
-        // Array rows skip building an object per row: measurably faster for wide portfolios.
-        positionsRaw ??= db
-          .prepare(
-            'select "portfolio_id", "symbol", "quantity", "cost_basis", "realized_pnl", "opened_at", "updated_at" from "positions" where "portfolio_id" = ? order by "symbol"',
-          )
-          .raw(true);
-        const list = positionsRaw.all(portfolioId) as unknown[][];
-        const out: PositionRow[] = new Array(list.length);
-        for (let i = 0; i < list.length; i++) {
-          const r = list[i] as [string, string, string, string, string, string | null, string];
-          out[i] = {
-            portfolioId: r[0],
-            symbol: r[1],
-            quantity: rows.decOut(r[2]),
-            costBasis: rows.decOut(r[3]),
-            realizedPnl: rows.decOut(r[4]),
-            openedAt: r[5] === null ? null : rows.isoOut(r[5]),
-            updatedAt: rows.isoOut(r[6]),
-          };
-        }
-        return out;
-      });
+      return locked(() => positionRows(rawStatement(POSITIONS_OF_ONE, 1).all(portfolioId) as unknown[][]));
+    },
+    /**
+     * Portfolios and their open positions in one deferred read transaction: one WAL snapshot, so
+     * another process's trade is seen whole or not at all (and in-process, the lock excludes ours).
+     */
+    readPortfolioStates(portfolioIds: readonly string[]): Promise<PortfolioState[]> {
+      return locked(() => readStates(portfolioIds));
     },
   };
 }

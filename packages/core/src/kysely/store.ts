@@ -7,7 +7,6 @@ import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import type {
   DailyBarRow,
   ExclusiveResult,
-  HoldingRow,
   JobRunQuery,
   JobRunRow,
   JobRunStatus,
@@ -15,6 +14,7 @@ import type {
   LedgerPlanner,
   LedgerState,
   LedgerWrite,
+  PortfolioState,
   SnapshotQuery,
   SnapshotRow,
   Store,
@@ -27,7 +27,6 @@ import { migrationProvider, type SqlDialect } from './migrations.js';
 import {
   barFromRow,
   barToRow,
-  decOut,
   isoOut,
   lotFromRow,
   lotToRow,
@@ -529,29 +528,55 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       });
     },
 
-    listHoldings(portfolioIds: readonly string[]) {
-      return run('listHoldings', async () => {
-        const out: HoldingRow[] = [];
-        // Chunks keep every statement under the drivers' parameter limits.
-        for (let i = 0; i < portfolioIds.length; i += 1000) {
-          const ids = portfolioIds.slice(i, i + 1000);
-          if (ids.length === 0) continue;
+    readPortfolioStates(portfolioIds: readonly string[]) {
+      return run('readPortfolioStates', async () => {
+        const states = new Map<string, PortfolioState>();
+        // One statement per chunk: a portfolio and its positions come from one snapshot of the
+        // database, so a trade committing meanwhile is seen whole or not at all. Chunks keep every
+        // statement under the drivers' parameter limits.
+        for (let i = 0; i < portfolioIds.length; i += 500) {
+          const ids = portfolioIds.slice(i, i + 500);
           const rows = await db
-            .selectFrom('positions')
-            .select(['portfolio_id', 'symbol', 'quantity', 'cost_basis'])
-            .where('portfolio_id', 'in', ids)
-            .where('quantity', '<>', '0')
-            .orderBy('portfolio_id')
-            .orderBy('symbol')
+            .selectFrom('portfolios as p')
+            .leftJoin('positions as q', (join) => join.onRef('q.portfolio_id', '=', 'p.id').on('q.quantity', '<>', '0'))
+            .selectAll('p')
+            .select([
+              'q.symbol as q_symbol',
+              'q.quantity as q_quantity',
+              'q.cost_basis as q_cost_basis',
+              'q.realized_pnl as q_realized_pnl',
+              'q.opened_at as q_opened_at',
+              'q.updated_at as q_updated_at',
+            ])
+            .where('p.id', 'in', ids)
+            .orderBy('p.id')
+            .orderBy('q.symbol')
             .execute();
           for (const r of rows) {
-            out.push({
-              portfolioId: r.portfolio_id,
-              symbol: r.symbol,
-              quantity: decOut(r.quantity),
-              costBasis: decOut(r.cost_basis),
-            });
+            let state = states.get(r.id);
+            if (!state) {
+              state = { portfolio: portfolioFromRow(r), positions: [] };
+              states.set(r.id, state);
+            }
+            if (r.q_symbol !== null && r.q_symbol !== undefined) {
+              state.positions.push(
+                positionFromRow({
+                  portfolio_id: r.id,
+                  symbol: r.q_symbol,
+                  quantity: r.q_quantity,
+                  cost_basis: r.q_cost_basis,
+                  realized_pnl: r.q_realized_pnl,
+                  opened_at: r.q_opened_at,
+                  updated_at: r.q_updated_at,
+                }),
+              );
+            }
           }
+        }
+        const out: PortfolioState[] = [];
+        for (const id of portfolioIds) {
+          const state = states.get(id);
+          if (state) out.push(state);
         }
         return out;
       });

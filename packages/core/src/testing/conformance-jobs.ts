@@ -1,7 +1,7 @@
 /**
  * The part of the store conformance suite about snapshots and jobs: the post-trade snapshot in the
  * trade's transaction, the daily upsert, downsampled history, holdings by batch, job-run records
- * and the exclusive lock. Optional store capabilities (`listHoldings`, `runExclusive`, job runs)
+ * and the exclusive lock. Optional store capabilities (`runExclusive`, job runs)
  * are checked when the store has them; the engine-level checks hold either way, through the
  * engine's fallbacks.
  */
@@ -132,22 +132,24 @@ export function describeJobConformance(options: StoreConformanceOptions): void {
       expect(history.truncated).toBe(false);
     });
 
-    it('reads open holdings of many portfolios at once, when it can', async () => {
-      if (!h.store.listHoldings) return;
+    it('reads portfolios with their open positions, in the order asked', async () => {
       const a = await h.engine.createPortfolio({ name: 'H1', initialCash: 10_000 });
       const b = await h.engine.createPortfolio({ name: 'H2', initialCash: 10_000 });
+      const c = await h.engine.createPortfolio({ name: 'H3', initialCash: 5 });
       await h.engine.trade(a.id, { symbol: 'MSFT', side: 'buy', quantity: '1.5', price: '400' });
       await h.engine.trade(a.id, { symbol: 'AAPL', side: 'buy', quantity: 1, price: '150' });
       await h.engine.trade(a.id, { symbol: 'AAPL', side: 'sell', quantity: 1, price: '150' });
       await h.engine.trade(b.id, { symbol: 'AAPL', side: 'buy', quantity: 3, price: '150' });
-      const rows = await h.store.listHoldings([b.id, a.id, 'pf_missing']);
-      expect(rows).toEqual(
-        [
-          { portfolioId: a.id, symbol: 'MSFT', quantity: '1.5', costBasis: '600' },
-          { portfolioId: b.id, symbol: 'AAPL', quantity: '3', costBasis: '450' },
-        ].sort((x, y) => (x.portfolioId < y.portfolioId ? -1 : 1)),
-      );
-      expect(await h.store.listHoldings([])).toEqual([]);
+      const states = await h.store.readPortfolioStates([b.id, 'pf_missing', c.id, a.id]);
+      expect(states.map((s) => s.portfolio.id)).toEqual([b.id, c.id, a.id]);
+      expect(states.map((s) => s.portfolio.cash)).toEqual(['9550', '5', '9400']);
+      expect(states.map((s) => s.positions.map((p) => [p.symbol, p.quantity, p.costBasis]))).toEqual([
+        [['AAPL', '3', '450']],
+        [],
+        [['MSFT', '1.5', '600']],
+      ]);
+      expect(states[0]?.portfolio).toEqual(await h.store.getPortfolio(b.id));
+      expect(await h.store.readPortfolioStates([])).toEqual([]);
     });
 
     it('keeps one job-run record per (job, run key), when it keeps them', async () => {

@@ -113,6 +113,8 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
   const root = options.db;
   const db = options.schema ? root.withSchema(options.schema) : root;
   const pg = dialect === 'postgres';
+  /** A table in raw SQL, qualified with the schema (Kysely's withSchema does not reach raw SQL). */
+  const table = (name: string) => sql.table(options.schema ? `${options.schema}.${name}` : name);
   let closed = false;
 
   const guard = () => {
@@ -536,6 +538,39 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         // statement under the drivers' parameter limits.
         for (let i = 0; i < portfolioIds.length; i += 500) {
           const ids = portfolioIds.slice(i, i + 500);
+          if (pg) {
+            // One row per portfolio, its open positions aggregated as JSON text arrays (decimals
+            // cast to text: JSON numbers would pass through floats).
+            const result = await sql<Record<string, unknown> & { open_positions: string | null }>`
+              select p.*, (
+                select json_agg(json_build_array(q.symbol, q.quantity::text, q.cost_basis::text,
+                  q.realized_pnl::text, q.opened_at, q.updated_at) order by q.symbol)::text
+                from ${table('positions')} q
+                where q.portfolio_id = p.id and q.quantity <> 0
+              ) as open_positions
+              from ${table('portfolios')} p
+              where p.id in (${sql.join(ids)})`.execute(db);
+            for (const r of result.rows) {
+              const list = r.open_positions
+                ? (JSON.parse(r.open_positions) as Array<[string, string, string, string, string | null, string]>)
+                : [];
+              states.set(r.id as string, {
+                portfolio: portfolioFromRow(r),
+                positions: list.map((q) =>
+                  positionFromRow({
+                    portfolio_id: r.id,
+                    symbol: q[0],
+                    quantity: q[1],
+                    cost_basis: q[2],
+                    realized_pnl: q[3],
+                    opened_at: q[4],
+                    updated_at: q[5],
+                  }),
+                ),
+              });
+            }
+            continue;
+          }
           const rows = await db
             .selectFrom('portfolios as p')
             .leftJoin('positions as q', (join) => join.onRef('q.portfolio_id', '=', 'p.id').on('q.quantity', '<>', '0'))

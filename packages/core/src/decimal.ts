@@ -93,18 +93,6 @@ export function fmt(value: Dec): string {
   return value.toFixed();
 }
 
-/** Rounds a value to {@link DERIVED_SCALE} places, half-even. */
-export function roundDerived(value: Dec): Dec {
-  return value.toDecimalPlaces(DERIVED_SCALE, Dec.ROUND_HALF_EVEN);
-}
-
-/** Sum of decimal strings or decimals. */
-export function sum(values: Iterable<Dec>): Dec {
-  let total = ZERO;
-  for (const v of values) total = total.plus(v);
-  return total;
-}
-
 function invalid(field: string, message: string): FoliokitError {
   return new FoliokitError('VALIDATION_FAILED', message, { field });
 }

@@ -13,7 +13,7 @@ import {
 } from './backfill.js';
 import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from './daily.js';
 import { type Dec, divideToString, fmt, parseDecimal, ZERO } from './decimal.js';
-import { ERROR_CODES, FoliokitError } from './errors.js';
+import { FoliokitError } from './errors.js';
 import { EventBus, type FoliokitEvent, type FoliokitEventName, type Listener } from './events.js';
 import { newId } from './ids.js';
 import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler } from './jobs.js';
@@ -819,5 +819,3 @@ export function createPortfolioEngine(options: CreatePortfolioEngineOptions): Po
     snapshots: options.snapshots ?? {},
   });
 }
-
-export { ERROR_CODES };

@@ -15,8 +15,6 @@ export {
   divideToString,
   fmt,
   parseDecimal,
-  roundDerived,
-  sum,
   ZERO,
 } from './decimal.js';
 export {

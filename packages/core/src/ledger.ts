@@ -3,7 +3,7 @@
  * plan the writes or throw a typed error. No I/O here, so a store may run a plan inside a
  * synchronous transaction, and the rules are the same on every backend.
  */
-import { DERIVED_SCALE, type Dec, dec, divide, fmt, ZERO } from './decimal.js';
+import { type Dec, dec, divide, fmt, ZERO } from './decimal.js';
 import { FoliokitError } from './errors.js';
 import type { LedgerState, LedgerWrite, LotRow, PositionRow, TransactionKind, TransactionRow } from './ports.js';
 
@@ -316,5 +316,3 @@ export function applyLedgerEntry(state: ReplayState, t: TransactionRow): void {
   }
   state.positions.set(symbol, pos);
 }
-
-export { DERIVED_SCALE };

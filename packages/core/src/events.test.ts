@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus } from './events.js';
-import { silentLogger } from './ports.js';
+import { silentLogger } from './logger.js';
 
 const event = { type: 'portfolio.deleted' as const, portfolioId: 'pf_1', ownerId: null };
 

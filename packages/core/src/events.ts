@@ -4,11 +4,79 @@
  * (or rejects) is logged and never breaks the engine or the other listeners.
  */
 import { EventEmitter } from 'eventemitter3';
-import type { BackfillAllReport, BackfillReport } from './backfill.js';
-import type { Logger, SnapshotRow } from './ports.js';
-import type { PriceChange } from './price-book.js';
-import type { JobTrigger } from './scheduler.js';
-import type { Portfolio, Transaction } from './types.js';
+import type { Portfolio, Transaction } from './engine/types.js';
+import type { ErrorCode } from './errors.js';
+import type { Logger, SnapshotRow } from './ports/index.js';
+
+// ----- reports and values that events carry (the features import them from here) -----
+
+/** Why a job ran. */
+export const JOB_TRIGGERS = ['schedule', 'catch-up', 'retry', 'manual'] as const;
+export type JobTrigger = (typeof JOB_TRIGGERS)[number];
+
+/** A changed price, for `price.updated`. */
+export interface PriceChange {
+  symbol: string;
+  price: string;
+  previousPrice: string | null;
+  at: string;
+  source: string;
+  currency: string;
+}
+
+/** A held symbol that had no close on some days of a backfill: left out of those days and flagged. */
+export interface UnpricedSymbol {
+  symbol: string;
+  /** Days written without a close for it. */
+  days: number;
+  firstDay: string;
+  lastDay: string;
+  /** `no-close-yet`: its history starts later; `unknown-symbol`: the provider does not know it. */
+  reason: 'no-close-yet' | 'unknown-symbol';
+}
+
+/** What `engine.backfill` did. */
+export interface BackfillReport {
+  portfolioId: string;
+  from: string;
+  to: string;
+  /** First day written: `from`, or the day of the first ledger entry when later; null when nothing was written. */
+  firstDay: string | null;
+  /** Snapshots written (replacing any earlier backfill of those days). */
+  written: number;
+  /** Days of the range before the portfolio's first ledger entry. */
+  skippedDays: number;
+  /** Symbols without a close on some days (flagged `SYM:unpriced` on those days, never guessed). */
+  unpriced: UnpricedSymbol[];
+  durationMs: number;
+}
+
+/** A portfolio a multi-portfolio run could not value. */
+export interface PortfolioFailure {
+  portfolioId: string;
+  code: ErrorCode;
+  message: string;
+}
+
+/** What `engine.backfillAll` did. */
+export interface BackfillAllReport {
+  from: string;
+  to: string;
+  /** Portfolios looked at. */
+  processed: number;
+  /** Portfolios backfilled (including those with nothing to write). */
+  succeeded: number;
+  /** Snapshots written across portfolios. */
+  written: number;
+  /** The first 1,000 failures; `failedCount` has them all. */
+  failed: PortfolioFailure[];
+  failedCount: number;
+  /** Symbols without a close on some days, with how many portfolio-days they left out. */
+  unpriced: Array<{ symbol: string; portfolios: number; days: number }>;
+  durationMs: number;
+}
+
+// ----- events ------------------------------------------------------------------------
 
 export interface PortfolioCreatedEvent {
   type: 'portfolio.created';

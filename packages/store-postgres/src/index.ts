@@ -3,15 +3,8 @@
  * `@foliokit/store-postgres`: the store for many app instances sharing one PostgreSQL database, on
  * `pg` and Kysely's PostgreSQL dialect.
  */
-import {
-  createKyselyStore,
-  type FoliokitDatabase,
-  FoliokitError,
-  isFoliokitError,
-  type KyselyStore,
-  PlannerError,
-  wrapError,
-} from '@foliokit/core';
+import { FoliokitError, isFoliokitError, wrapError } from '@foliokit/core';
+import { createKyselyStore, type FoliokitDatabase, type KyselyStore, PlannerError } from '@foliokit/core/sql';
 import { Kysely, PostgresDialect } from 'kysely';
 import { createNativeLedger, createNativeReads } from './native-ledger.js';
 import { connectClient, PoolForKysely, type PostgresPoolLike } from './pool.js';

@@ -19,11 +19,10 @@ import {
   type LedgerPlanner,
   type LedgerState,
   type LedgerWrite,
-  PlannerError,
   type PortfolioRow,
   type PositionRow,
-  rows,
 } from '@foliokit/core';
+import { PlannerError, rows } from '@foliokit/core/sql';
 import {
   connectClient,
   type PostgresClientLike,

@@ -4,13 +4,8 @@
  * records), and a runner that dies part-way is finished by another, with no row duplicated or
  * missing.
  */
-import {
-  createPortfolioEngine,
-  type FoliokitDatabase,
-  type PortfolioEngine,
-  type Store,
-  silentLogger,
-} from '@foliokit/core';
+import { createPortfolioEngine, type PortfolioEngine, type Store, silentLogger } from '@foliokit/core';
+import type { FoliokitDatabase } from '@foliokit/core/sql';
 import { createManualClock, createTestProvider, type ManualClock, type TestProvider } from '@foliokit/core/testing';
 import type { Kysely } from 'kysely';
 import pg from 'pg';

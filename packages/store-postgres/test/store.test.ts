@@ -6,7 +6,6 @@
 import {
   createPortfolioEngine,
   FoliokitError,
-  foliokitMigrations,
   type LedgerState,
   type LedgerWrite,
   type PortfolioRow,
@@ -14,6 +13,7 @@ import {
   silentLogger,
   type TransactionRow,
 } from '@foliokit/core';
+import { foliokitMigrations } from '@foliokit/core/sql';
 import { createManualClock, createTestProvider } from '@foliokit/core/testing';
 import { createPostgresStore, parseTimestamptz } from '@foliokit/store-postgres';
 import pg from 'pg';

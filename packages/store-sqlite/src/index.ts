@@ -2,15 +2,8 @@
  * @packageDocumentation
  * `@foliokit/store-sqlite`: the embedded default store, on better-sqlite3.
  */
-import {
-  createKyselyStore,
-  type FoliokitDatabase,
-  FoliokitError,
-  isFoliokitError,
-  type KyselyStore,
-  PlannerError,
-  wrapError,
-} from '@foliokit/core';
+import { FoliokitError, isFoliokitError, wrapError } from '@foliokit/core';
+import { createKyselyStore, type FoliokitDatabase, type KyselyStore, PlannerError } from '@foliokit/core/sql';
 import { Kysely } from 'kysely';
 import { LockedSqliteDialect, type SqliteDatabaseLike, StatementCache } from './dialect.js';
 import { ConnectionLock } from './lock.js';

@@ -13,9 +13,8 @@ import {
   type PortfolioRow,
   type PortfolioState,
   type PositionRow,
-  rows,
-  runPlanner,
 } from '@foliokit/core';
+import { rows, runPlanner } from '@foliokit/core/sql';
 import type { SqliteDatabaseLike, SqliteStatementLike, StatementCache } from './dialect.js';
 import type { ConnectionLock } from './lock.js';
 

@@ -5,10 +5,12 @@
  * are checked when the store has them; the engine-level checks hold either way, through the
  * engine's fallbacks.
  */
-import { dec } from '../decimal.js';
-import { createPortfolioEngine, type PortfolioEngine } from '../engine.js';
+
+import { createPortfolioEngine, type PortfolioEngine } from '../engine/engine.js';
 import type { FoliokitEvent } from '../events.js';
-import { type JobRunRow, type SnapshotRow, type Store, silentLogger } from '../ports.js';
+import { silentLogger } from '../logger.js';
+import { dec } from '../money/decimal.js';
+import type { JobRunRow, SnapshotRow, Store } from '../ports/index.js';
 import { createManualClock, type ManualClock } from './clock.js';
 import type { StoreConformanceOptions } from './conformance.js';
 import { createTestProvider, type TestProvider } from './provider.js';

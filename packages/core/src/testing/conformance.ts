@@ -13,13 +13,14 @@
  * ```
  */
 import type { Arbitrary } from 'fast-check';
-import { dec, fmt, ZERO } from '../decimal.js';
-import { createPortfolioEngine, type PortfolioEngine } from '../engine.js';
+import { createPortfolioEngine, type PortfolioEngine } from '../engine/engine.js';
+import type { Portfolio } from '../engine/types.js';
 import { type ErrorCode, isFoliokitError } from '../errors.js';
 import type { FoliokitEvent } from '../events.js';
-import { replayLedger } from '../ledger.js';
-import { type Logger, type SnapshotRow, type Store, silentLogger, type TransactionRow } from '../ports.js';
-import type { Portfolio } from '../types.js';
+import { replayLedger } from '../ledger/ledger.js';
+import { silentLogger } from '../logger.js';
+import { dec, fmt, ZERO } from '../money/decimal.js';
+import type { Logger, SnapshotRow, Store, TransactionRow } from '../ports/index.js';
 import { createManualClock, type ManualClock } from './clock.js';
 import { describeJobConformance } from './conformance-jobs.js';
 import { createTestProvider, type TestProvider } from './provider.js';

@@ -1,5 +1,5 @@
 import { FoliokitError } from '../errors.js';
-import type { DailyBar, MarketDataProvider, Quote } from '../ports.js';
+import type { DailyBar, MarketDataProvider, Quote } from '../ports/index.js';
 import { type Clock, systemClock, toIso } from '../time.js';
 
 /** An in-memory provider for tests: set prices, make it fail, count calls. */

@@ -7,12 +7,14 @@
  *
  * The companion of `runStoreConformance`, which runs one call at a time.
  */
-import { dec, fmt, ZERO } from '../decimal.js';
-import { createPortfolioEngine, type PortfolioEngine } from '../engine.js';
+
+import { createPortfolioEngine, type PortfolioEngine } from '../engine/engine.js';
+import type { Transaction } from '../engine/types.js';
 import { type ErrorCode, FoliokitError, isFoliokitError } from '../errors.js';
-import { replayLedger } from '../ledger.js';
-import { type LedgerState, type PortfolioRow, type Store, silentLogger, type TransactionRow } from '../ports.js';
-import type { Transaction } from '../types.js';
+import { replayLedger } from '../ledger/ledger.js';
+import { silentLogger } from '../logger.js';
+import { dec, fmt, ZERO } from '../money/decimal.js';
+import type { LedgerState, PortfolioRow, Store, TransactionRow } from '../ports/index.js';
 import { createTestProvider } from './provider.js';
 import { vitest } from './runtime.js';
 

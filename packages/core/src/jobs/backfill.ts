@@ -8,14 +8,15 @@
  * The daily job's catch-up values missed days the same way (see `daily.ts`).
  */
 import { z } from 'zod';
-import { type Dec, fmt, parseDecimal } from './decimal.js';
-import { type ErrorCode, FoliokitError, isFoliokitError, wrapError } from './errors.js';
-import { formatScaled, parseScaled, pow10 } from './fixed.js';
-import { applyLedgerEntry, emptyReplayState } from './ledger.js';
-import type { SnapshotKind, SnapshotRow, TransactionRow } from './ports.js';
-import type { ResolvedSnapshotOptions, SnapshotHost } from './snapshots.js';
-import { dayOf, daysInclusive, endOfDay, nextDay, parseDay, toIso } from './time.js';
-import { validate } from './validation.js';
+import { validate } from '../engine/validation.js';
+import { type ErrorCode, FoliokitError, isFoliokitError, wrapError } from '../errors.js';
+import type { BackfillAllReport, BackfillReport, PortfolioFailure, UnpricedSymbol } from '../events.js';
+import { applyLedgerEntry, emptyReplayState } from '../ledger/ledger.js';
+import { type Dec, fmt, parseDecimal } from '../money/decimal.js';
+import { formatScaled, parseScaled, pow10 } from '../money/fixed.js';
+import type { SnapshotKind, SnapshotRow, TransactionRow } from '../ports/index.js';
+import type { ResolvedSnapshotOptions, SnapshotHost } from '../snapshots/snapshots.js';
+import { dayOf, daysInclusive, endOfDay, nextDay, parseDay, toIso } from '../time.js';
 
 /** Input of `engine.backfill` and `engine.backfillAll`: a range of calendar days, both inclusive. */
 export interface BackfillInput {
@@ -23,58 +24,6 @@ export interface BackfillInput {
   from: string;
   /** Last day, `YYYY-MM-DD`; not after today (UTC). */
   to: string;
-}
-
-/** A held symbol that had no close on some days of a backfill: left out of those days and flagged. */
-export interface UnpricedSymbol {
-  symbol: string;
-  /** Days written without a close for it. */
-  days: number;
-  firstDay: string;
-  lastDay: string;
-  /** `no-close-yet`: its history starts later; `unknown-symbol`: the provider does not know it. */
-  reason: 'no-close-yet' | 'unknown-symbol';
-}
-
-/** What `engine.backfill` did. */
-export interface BackfillReport {
-  portfolioId: string;
-  from: string;
-  to: string;
-  /** First day written: `from`, or the day of the first ledger entry when later; null when nothing was written. */
-  firstDay: string | null;
-  /** Snapshots written (replacing any earlier backfill of those days). */
-  written: number;
-  /** Days of the range before the portfolio's first ledger entry. */
-  skippedDays: number;
-  /** Symbols without a close on some days (flagged `SYM:unpriced` on those days, never guessed). */
-  unpriced: UnpricedSymbol[];
-  durationMs: number;
-}
-
-/** A portfolio a multi-portfolio run could not value. */
-export interface PortfolioFailure {
-  portfolioId: string;
-  code: ErrorCode;
-  message: string;
-}
-
-/** What `engine.backfillAll` did. */
-export interface BackfillAllReport {
-  from: string;
-  to: string;
-  /** Portfolios looked at. */
-  processed: number;
-  /** Portfolios backfilled (including those with nothing to write). */
-  succeeded: number;
-  /** Snapshots written across portfolios. */
-  written: number;
-  /** The first 1,000 failures; `failedCount` has them all. */
-  failed: PortfolioFailure[];
-  failedCount: number;
-  /** Symbols without a close on some days, with how many portfolio-days they left out. */
-  unpriced: Array<{ symbol: string; portfolios: number; days: number }>;
-  durationMs: number;
 }
 
 const MAX_LISTED_FAILURES = 1000;

@@ -1,5 +1,5 @@
 /** Public result types of the engine. Every decimal is a string. */
-import type { PortfolioRow, TransactionRow } from './ports.js';
+import type { PortfolioRow, TransactionRow } from '../ports/index.js';
 
 /** A portfolio. */
 export type Portfolio = PortfolioRow;

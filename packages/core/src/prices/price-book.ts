@@ -5,11 +5,21 @@
  * (a NaN, zero, negative or non-finite price is never stored or used), and an older quote never
  * replaces a newer one.
  */
-import { type Dec, fmt, parseDecimal } from './decimal.js';
-import { FoliokitError, isFoliokitError } from './errors.js';
-import type { DailyBar, DailyBarRow, Logger, MarketDataProvider, Quote, Store, SymbolPriceRow } from './ports.js';
-import { type Clock, parseInstant, toIso } from './time.js';
-import type { KnownPrice } from './valuation.js';
+
+import { FoliokitError, isFoliokitError } from '../errors.js';
+import type { PriceChange } from '../events.js';
+import { type Dec, fmt, parseDecimal } from '../money/decimal.js';
+import type {
+  DailyBar,
+  DailyBarRow,
+  Logger,
+  MarketDataProvider,
+  Quote,
+  Store,
+  SymbolPriceRow,
+} from '../ports/index.js';
+import { type Clock, parseInstant, toIso } from '../time.js';
+import type { KnownPrice } from '../valuation/portfolio.js';
 
 /** What a refresh did. */
 export interface PriceRefreshReport {
@@ -37,16 +47,6 @@ export interface ProviderStatus {
   consecutiveErrors: number;
   /** Whatever the provider reports about itself (a failover provider's per-source circuits). */
   details?: unknown;
-}
-
-/** A changed price, for `price.updated`. */
-export interface PriceChange {
-  symbol: string;
-  price: string;
-  previousPrice: string | null;
-  at: string;
-  source: string;
-  currency: string;
 }
 
 export interface PriceBookOptions {

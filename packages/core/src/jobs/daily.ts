@@ -13,12 +13,13 @@
  *   today's prices would misstate a past day.
  */
 import { z } from 'zod';
-import { earlier, historyForAll, type PortfolioFailure } from './backfill.js';
-import { FoliokitError, isFoliokitError, wrapError } from './errors.js';
-import type { PortfolioRow, SnapshotRow, Store } from './ports.js';
-import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from './snapshots.js';
-import { dayOf, endOfDay, parseDay, toIso } from './time.js';
-import { validate } from './validation.js';
+import { validate } from '../engine/validation.js';
+import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
+import type { PortfolioFailure } from '../events.js';
+import type { PortfolioRow, SnapshotRow, Store } from '../ports/index.js';
+import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from '../snapshots/snapshots.js';
+import { dayOf, endOfDay, parseDay, toIso } from '../time.js';
+import { earlier, historyForAll } from './backfill.js';
 
 /** What a daily run did for one day. */
 export interface DailySnapshotReport {

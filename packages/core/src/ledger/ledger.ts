@@ -3,9 +3,10 @@
  * plan the writes or throw a typed error. No I/O here, so a store may run a plan inside a
  * synchronous transaction, and the rules are the same on every backend.
  */
-import { type Dec, dec, divide, fmt, ZERO } from './decimal.js';
-import { FoliokitError } from './errors.js';
-import type { LedgerState, LedgerWrite, LotRow, PositionRow, TransactionKind, TransactionRow } from './ports.js';
+
+import { FoliokitError } from '../errors.js';
+import { type Dec, dec, divide, fmt, ZERO } from '../money/decimal.js';
+import type { LedgerState, LedgerWrite, LotRow, PositionRow, TransactionKind, TransactionRow } from '../ports/index.js';
 
 /** A validated cash movement. */
 export interface CashCommand {

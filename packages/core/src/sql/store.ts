@@ -21,9 +21,9 @@ import type {
   SymbolPriceRow,
   TransactionQuery,
   WatchlistRow,
-} from '../ports.js';
-import { PlannerError, runPlanner } from '../ports.js';
+} from '../ports/index.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
+import { PlannerError, runPlanner } from './planner.js';
 import {
   barFromRow,
   barToRow,

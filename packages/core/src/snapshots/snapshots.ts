@@ -9,10 +9,11 @@
  * never carries NaN and never counts a position as a silent zero.
  */
 import { z } from 'zod';
-import { type Dec, dec, fmt, ZERO } from './decimal.js';
-import { FoliokitError } from './errors.js';
-import type { FoliokitEvent } from './events.js';
-import { formatScaled, parseScaled } from './fixed.js';
+import { validate } from '../engine/validation.js';
+import { FoliokitError } from '../errors.js';
+import type { FoliokitEvent } from '../events.js';
+import { type Dec, dec, fmt, ZERO } from '../money/decimal.js';
+import { formatScaled, parseScaled } from '../money/fixed.js';
 import type {
   Clock,
   HoldingRow,
@@ -24,10 +25,9 @@ import type {
   SnapshotKind,
   SnapshotRow,
   Store,
-} from './ports.js';
-import { SNAPSHOT_KINDS } from './ports.js';
-import { dayOf, parseInstant, toIso } from './time.js';
-import { validate } from './validation.js';
+} from '../ports/index.js';
+import { SNAPSHOT_KINDS } from '../ports/index.js';
+import { dayOf, parseInstant, toIso } from '../time.js';
 
 /** A recorded snapshot, as the public API shows it. Decimals are strings. */
 export type Snapshot = SnapshotRow;

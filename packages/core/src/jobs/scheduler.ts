@@ -16,14 +16,10 @@
  */
 import { hostname } from 'node:os';
 import { Cron } from 'croner';
-import { type ErrorCode, FoliokitError, isFoliokitError, wrapError } from './errors.js';
-import type { FoliokitEvent } from './events.js';
-import type { Clock, ExclusiveResult, JobRunQuery, JobRunRow, Logger, Store, TimerHandle } from './ports.js';
-import { toIso } from './time.js';
-
-/** Why a job ran. */
-export const JOB_TRIGGERS = ['schedule', 'catch-up', 'retry', 'manual'] as const;
-export type JobTrigger = (typeof JOB_TRIGGERS)[number];
+import { type ErrorCode, FoliokitError, isFoliokitError, wrapError } from '../errors.js';
+import type { FoliokitEvent, JobTrigger } from '../events.js';
+import type { Clock, ExclusiveResult, JobRunQuery, JobRunRow, Logger, Store, TimerHandle } from '../ports/index.js';
+import { toIso } from '../time.js';
 
 /** When a job runs: every `everyMs` (aligned to multiples of it since the epoch), or on a cron expression. */
 export type JobSchedule =

@@ -6,7 +6,7 @@
  * This module is the only place that knows which decimal library is used.
  */
 import { Decimal as DecimalJs } from 'decimal.js';
-import { FoliokitError } from './errors.js';
+import { FoliokitError } from '../errors.js';
 
 /**
  * Our own Decimal constructor: 120 significant digits (every product of two inputs of 18 integer digits

@@ -2,9 +2,10 @@
  * Valuation math, pure: positions × prices → valued positions and totals. Exact decimals for every
  * amount; percentages and weights are statistics and may go through binary floats (DESIGN.md).
  */
-import { type Dec, dec, divideToString, fmt, ZERO } from './decimal.js';
-import type { PortfolioRow, PositionRow } from './ports.js';
-import type { Valuation, ValuedPosition } from './types.js';
+
+import type { Valuation, ValuedPosition } from '../engine/types.js';
+import { type Dec, dec, divideToString, fmt, ZERO } from '../money/decimal.js';
+import type { PortfolioRow, PositionRow } from '../ports/index.js';
 
 /** A price the engine knows for a symbol. */
 export interface KnownPrice {

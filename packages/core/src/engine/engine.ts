@@ -4,33 +4,34 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { FoliokitError } from '../errors.js';
 import {
   type BackfillAllReport,
-  type BackfillInput,
   type BackfillReport,
-  backfillEveryPortfolio,
-  backfillPortfolio,
-} from './backfill.js';
-import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from './daily.js';
-import { type Dec, divideToString, fmt, parseDecimal, ZERO } from './decimal.js';
-import { FoliokitError } from './errors.js';
-import { EventBus, type FoliokitEvent, type FoliokitEventName, type Listener } from './events.js';
-import { newId } from './ids.js';
-import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler } from './jobs.js';
-import { planCash, planTrade } from './ledger.js';
+  EventBus,
+  type FoliokitEvent,
+  type FoliokitEventName,
+  type Listener,
+} from '../events.js';
+import { newId } from '../ids.js';
+import { type BackfillInput, backfillEveryPortfolio, backfillPortfolio } from '../jobs/backfill.js';
+import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler } from '../jobs/built-in.js';
+import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from '../jobs/daily.js';
+import { type JobDefinition, Scheduler, type SchedulerStatus, type TickOutcome } from '../jobs/scheduler.js';
+import { planCash, planTrade } from '../ledger/ledger.js';
+import { consoleLogger } from '../logger.js';
+import { type Dec, divideToString, fmt, parseDecimal, ZERO } from '../money/decimal.js';
 import {
   type Clock,
   COST_BASIS_METHODS,
-  consoleLogger,
   type Logger,
   type MarketDataProvider,
   type PositionRow,
   type Store,
   TRANSACTION_KINDS,
   type TransactionRow,
-} from './ports.js';
-import { PriceBook, type PriceRefreshReport, type ProviderStatus } from './price-book.js';
-import { type JobDefinition, Scheduler, type SchedulerStatus, type TickOutcome } from './scheduler.js';
+} from '../ports/index.js';
+import { PriceBook, type PriceRefreshReport, type ProviderStatus } from '../prices/price-book.js';
 import {
   type GetHistoryInput,
   getHistory,
@@ -42,8 +43,10 @@ import {
   resolveSnapshotOptions,
   type Snapshot,
   type SnapshotOptions,
-} from './snapshots.js';
-import { parseInstant, systemClock, toIso } from './time.js';
+} from '../snapshots/snapshots.js';
+import { parseInstant, systemClock, toIso } from '../time.js';
+import { type KnownPrice, valuePortfolio } from '../valuation/portfolio.js';
+import { guardStore, missingStoreMethods } from './store-runtime.js';
 import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
 import {
   checkId,
@@ -55,7 +58,6 @@ import {
   normalizeSymbol,
   validate,
 } from './validation.js';
-import { type KnownPrice, valuePortfolio } from './valuation.js';
 
 /** Options of {@link createPortfolioEngine}. */
 export interface CreatePortfolioEngineOptions {
@@ -181,29 +183,6 @@ const listPortfoliosSchema = z.strictObject({
   limit: z.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(500).optional(),
 });
-
-const REQUIRED_STORE_METHODS = [
-  'createPortfolio',
-  'getPortfolio',
-  'listPortfolios',
-  'updatePortfolio',
-  'deletePortfolio',
-  'applyLedgerChange',
-  'listPositions',
-  'listLots',
-  'listTransactions',
-  'addWatch',
-  'removeWatch',
-  'listWatch',
-  'insertSnapshots',
-  'listSnapshots',
-  'upsertPrices',
-  'getPrices',
-  'upsertDailyBars',
-  'listDailyBars',
-  'listActiveSymbols',
-  'readPortfolioStates',
-] as const;
 
 const REQUIRED_PROVIDER_METHODS = ['getQuotes', 'getDailyHistory'] as const;
 
@@ -800,7 +779,7 @@ export function createPortfolioEngine(options: CreatePortfolioEngineOptions): Po
   }
   const missing: string[] = [];
   if (!options.store) missing.push('store');
-  else for (const m of REQUIRED_STORE_METHODS) if (typeof options.store[m] !== 'function') missing.push(`store.${m}`);
+  else missing.push(...missingStoreMethods(options.store));
   if (!options.marketData) missing.push('marketData');
   else
     for (const m of REQUIRED_PROVIDER_METHODS)
@@ -811,7 +790,7 @@ export function createPortfolioEngine(options: CreatePortfolioEngineOptions): Po
     });
   }
   return new PortfolioEngine({
-    store: options.store,
+    store: guardStore(options.store),
     marketData: options.marketData,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? consoleLogger,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isFoliokitError } from '../errors.js';
 import { dec, divide, divideToString, fmt, parseDecimal } from './decimal.js';
-import { isFoliokitError } from './errors.js';
 
 function rejects(input: unknown): string {
   try {

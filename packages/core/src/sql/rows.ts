@@ -13,7 +13,7 @@ import type {
   SymbolPriceRow,
   TransactionKind,
   TransactionRow,
-} from '../ports.js';
+} from '../ports/index.js';
 
 /** A driver's instant (a `Date`, an ISO string, or PostgreSQL's text form) as an ISO string with `Z`. */
 export function isoOut(value: unknown): string {

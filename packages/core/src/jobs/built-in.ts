@@ -13,9 +13,11 @@
  *   up nothing); older gaps are left to `backfill`.
  */
 import { z } from 'zod';
+import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
+import type { PortfolioRow, SnapshotRow } from '../ports/index.js';
+import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from '../snapshots/snapshots.js';
+import { dayOf, toIso } from '../time.js';
 import { type DailySnapshotReport, runDailyHistory, runDailyLatest } from './daily.js';
-import { FoliokitError, isFoliokitError, wrapError } from './errors.js';
-import type { PortfolioRow, SnapshotRow } from './ports.js';
 import { DEFAULT_POLL_INTERVAL_MS, type PollerHost, PRICE_POLLER_JOB, pricePollerJob } from './price-poller.js';
 import {
   type CompiledSchedule,
@@ -25,8 +27,6 @@ import {
   type Scheduler,
   type SchedulerStatus,
 } from './scheduler.js';
-import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from './snapshots.js';
-import { dayOf, toIso } from './time.js';
 
 /** Name of the interval snapshot job. */
 export const INTERVAL_JOB = 'interval-snapshots';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dec, fmt } from './decimal.js';
+import { dec, fmt } from '../money/decimal.js';
 import { computeSnapshot, computeSnapshotDec, downsample, type SnapshotPrice } from './snapshots.js';
 
 const amount = (maxPlaces: number) =>

@@ -4,8 +4,8 @@
  * them), emitting `price.updated` per changed symbol. A failing provider fails that tick and is
  * retried at the next one: the poller never stops on an error.
  */
-import { FoliokitError } from './errors.js';
-import type { PriceRefreshReport } from './price-book.js';
+import { FoliokitError } from '../errors.js';
+import type { PriceRefreshReport } from '../prices/price-book.js';
 import type { JobDefinition } from './scheduler.js';
 
 /** Name of the price poller job. */

@@ -1,0 +1,172 @@
+/** Rows the store port reads and writes. Every decimal is a string; instants are UTC ISO strings. */
+
+/** Cost basis methods. */
+export const COST_BASIS_METHODS = ['average', 'fifo'] as const;
+export type CostBasisMethod = (typeof COST_BASIS_METHODS)[number];
+
+/** Ledger entry kinds. */
+export const TRANSACTION_KINDS = ['deposit', 'withdrawal', 'buy', 'sell'] as const;
+export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
+
+/** Snapshot kinds. */
+export const SNAPSHOT_KINDS = ['trade', 'interval', 'daily', 'backfill'] as const;
+export type SnapshotKind = (typeof SNAPSHOT_KINDS)[number];
+
+/** A portfolio as stored. Decimals are strings. */
+export interface PortfolioRow {
+  id: string;
+  ownerId: string | null;
+  name: string;
+  description: string | null;
+  baseCurrency: string;
+  costBasisMethod: CostBasisMethod;
+  cash: string;
+  /** Deposits minus withdrawals. */
+  netDeposits: string;
+  /** Realized P&L of every sell. */
+  realizedPnl: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A position as stored. A position sold down to zero stays with `quantity: "0"`. */
+export interface PositionRow {
+  portfolioId: string;
+  symbol: string;
+  quantity: string;
+  /** Total cost of the shares held (fees on buys included). */
+  costBasis: string;
+  /** Realized P&L of this symbol's sells. */
+  realizedPnl: string;
+  /** When the current holding was opened (null when flat). */
+  openedAt: string | null;
+  updatedAt: string;
+}
+
+/** A portfolio and its open positions, read together. */
+export interface PortfolioState {
+  portfolio: PortfolioRow;
+  /** Open positions (quantity ≠ 0), ordered by symbol. */
+  positions: PositionRow[];
+}
+
+/** A FIFO lot: shares bought together, and what is left of them. */
+export interface LotRow {
+  id: string;
+  portfolioId: string;
+  symbol: string;
+  openedAt: string;
+  quantity: string;
+  costBasis: string;
+}
+
+/** A ledger entry. `amount` is the signed change of cash. */
+export interface TransactionRow {
+  id: string;
+  portfolioId: string;
+  kind: TransactionKind;
+  symbol: string | null;
+  quantity: string | null;
+  price: string | null;
+  fee: string;
+  /** Signed cash change: + for deposits and sells, − for withdrawals and buys. */
+  amount: string;
+  realizedPnl: string | null;
+  /** Cash balance right after this entry. */
+  cashAfter: string;
+  /** Quantity of `symbol` held right after this entry (trades only). */
+  quantityAfter: string | null;
+  idempotencyKey: string | null;
+  /** A fingerprint of the request, to tell a replay from a conflicting reuse of a key. */
+  requestHash: string | null;
+  executedAt: string;
+  createdAt: string;
+}
+
+/** A point-in-time valuation of a portfolio. */
+export interface SnapshotRow {
+  portfolioId: string;
+  at: string;
+  day: string;
+  kind: SnapshotKind;
+  cash: string;
+  marketValue: string;
+  totalValue: string;
+  costBasis: string;
+  unrealizedPnl: string;
+  realizedPnl: string;
+  netDeposits: string;
+  /** Symbols valued at a stale (last known) price, or left out for want of any price. */
+  flags: string[];
+}
+
+/** The latest known price of a symbol, as kept by the price book. */
+export interface SymbolPriceRow {
+  symbol: string;
+  price: string;
+  at: string;
+  currency: string;
+  source: string;
+  updatedAt: string;
+}
+
+/** A symbol on a portfolio's watchlist. */
+export interface WatchlistRow {
+  symbol: string;
+  addedAt: string;
+}
+
+/** A daily bar as the price history keeps it. */
+export interface DailyBarRow {
+  symbol: string;
+  day: string;
+  open: string | null;
+  high: string | null;
+  low: string | null;
+  close: string;
+  adjClose: string | null;
+  volume: string | null;
+  source: string;
+}
+
+/** The part of a position a valuation needs. */
+export interface HoldingRow {
+  portfolioId: string;
+  symbol: string;
+  quantity: string;
+  costBasis: string;
+}
+
+/** Statuses of a job run. */
+export const JOB_RUN_STATUSES = ['running', 'completed', 'failed'] as const;
+export type JobRunStatus = (typeof JOB_RUN_STATUSES)[number];
+
+/**
+ * One run of a scheduled job for one tick, as the scheduler records it. One row per
+ * (job, runKey): a rerun overwrites it.
+ */
+export interface JobRunRow {
+  /** Job name (`"daily-snapshots"`). */
+  job: string;
+  /** What the run is for: the valued day for the daily job, the tick instant for interval jobs. */
+  runKey: string;
+  status: JobRunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  /** The engine instance that ran it. */
+  instance: string;
+  /** The job's report, or the error of a failed run (JSON-serialisable). */
+  report: unknown;
+}
+
+/** Query of {@link Store.listJobRuns}. */
+export interface JobRunQuery {
+  /** Only run keys `>= fromKey` (keys compare as text). */
+  fromKey?: string;
+  /** Only run keys `<= toKey`. */
+  toKey?: string;
+  status?: JobRunStatus;
+  limit: number;
+  /** Order by run key. @default 'asc' */
+  order?: 'asc' | 'desc';
+}

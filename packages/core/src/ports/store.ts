@@ -1,0 +1,203 @@
+/** The persistence port: what a store must do for the engine, and the ledger-change protocol. */
+import type {
+  DailyBarRow,
+  JobRunQuery,
+  JobRunRow,
+  LotRow,
+  PortfolioRow,
+  PortfolioState,
+  PositionRow,
+  SnapshotKind,
+  SnapshotRow,
+  SymbolPriceRow,
+  TransactionKind,
+  TransactionRow,
+  WatchlistRow,
+} from './rows.js';
+
+/** What the store loads, under lock, before a ledger change is planned. */
+export interface LedgerChangeRequest {
+  portfolioId: string;
+  /** The position (and lots) to load, if the change touches one. */
+  symbol?: string;
+  /** Load the FIFO lots of `symbol`, oldest first. */
+  loadLots?: boolean;
+  /** Load every position of the portfolio (for a post-trade snapshot). */
+  loadAllPositions?: boolean;
+  /** Look up an earlier entry with this idempotency key. */
+  idempotencyKey?: string;
+}
+
+/** The state a ledger change is planned from, read inside the change's transaction. */
+export interface LedgerState {
+  portfolio: PortfolioRow;
+  position: PositionRow | null;
+  lots: LotRow[];
+  /** Every position, when `loadAllPositions` was asked. */
+  positions: PositionRow[];
+  /** The entry already recorded under the request's idempotency key, if any. */
+  existing: TransactionRow | null;
+}
+
+/** The writes of one ledger change, applied atomically. */
+export interface LedgerWrite {
+  portfolio: Pick<PortfolioRow, 'cash' | 'netDeposits' | 'realizedPnl' | 'updatedAt'>;
+  /** Upsert of the touched position. */
+  position?: PositionRow;
+  lots?: {
+    insert: LotRow[];
+    update: Array<Pick<LotRow, 'id' | 'quantity' | 'costBasis'>>;
+    delete: string[];
+  };
+  transaction: TransactionRow;
+  /** A snapshot to record in the same transaction. */
+  snapshot?: SnapshotRow;
+}
+
+/**
+ * Plans a ledger change from the locked state. Returns the writes, or `null` to write nothing
+ * (an idempotent replay). Throwing aborts the change and rolls back: nothing is written.
+ * Must be synchronous and free of I/O: a store may run it inside a synchronous transaction.
+ */
+export type LedgerPlanner = (state: LedgerState) => LedgerWrite | null;
+
+/** Page of a cursor-paginated listing. */
+export interface TransactionQuery {
+  limit: number;
+  /** Keyset cursor: entries strictly older than this (executedAt, id) pair. */
+  before?: { executedAt: string; id: string };
+  kinds?: readonly TransactionKind[];
+  /** Only entries executed at or before this instant. */
+  until?: string;
+  /** @default 'desc' (newest first) */
+  order?: 'asc' | 'desc';
+}
+
+/** Snapshot query. */
+export interface SnapshotQuery {
+  from?: string;
+  to?: string;
+  kinds?: readonly SnapshotKind[];
+  limit?: number;
+  /**
+   * Downsample: return only the last snapshot (by `at`) of each UTC hour (`'hour'`) or of each
+   * `day` (`'day'`). A store that ignores this returns every row; the engine downsamples again, so
+   * the answer is the same, only slower. The built-in stores do it in SQL.
+   */
+  bucket?: 'hour' | 'day';
+}
+
+/** The answer of {@link Store.runExclusive}: the function's value, or `ran: false` when the key was held. */
+export type ExclusiveResult<T> = { ran: true; value: T } | { ran: false };
+
+/**
+ * The persistence port. `@foliokit/store-sqlite` and `@foliokit/store-postgres` implement it on
+ * one shared Kysely implementation; a third-party store proves itself with
+ * `runStoreConformance` from `@foliokit/core/testing`.
+ *
+ * Every method that writes more than one row does so in one transaction.
+ */
+export interface Store {
+  /** A short name for logs and status (`"sqlite"`, `"postgres"`). */
+  readonly name: string;
+  /**
+   * Whether several engine instances (processes) can share this store, with scheduled jobs
+   * coordinated through {@link Store.runExclusive}. @default false
+   */
+  readonly supportsMultiInstance?: boolean;
+
+  /** Creates a portfolio, and its opening deposit in the same transaction. */
+  createPortfolio(row: PortfolioRow, openingDeposit?: TransactionRow): Promise<void>;
+  getPortfolio(id: string): Promise<PortfolioRow | null>;
+  /** Portfolios ordered by id, keyset-paginated. */
+  listPortfolios(query: { ownerId?: string; limit: number; afterId?: string }): Promise<PortfolioRow[]>;
+  /** Updates name/description; returns the updated row, or null when there is no such portfolio. */
+  updatePortfolio(
+    id: string,
+    patch: { name?: string; description?: string | null; updatedAt: string },
+  ): Promise<PortfolioRow | null>;
+  /** Deletes a portfolio and every row that belongs to it. Returns false when it did not exist. */
+  deletePortfolio(id: string): Promise<boolean>;
+
+  /**
+   * Runs one ledger change atomically: locks the portfolio (serialising concurrent changes to it),
+   * loads {@link LedgerState}, calls `plan`, applies its writes, commits. If `plan` throws, nothing
+   * is written and the error propagates unchanged. Throws `PORTFOLIO_NOT_FOUND` when the portfolio
+   * does not exist.
+   */
+  applyLedgerChange(request: LedgerChangeRequest, plan: LedgerPlanner): Promise<void>;
+
+  /** Positions of a portfolio (including flat ones), ordered by symbol. */
+  listPositions(portfolioId: string): Promise<PositionRow[]>;
+  /** FIFO lots of a portfolio, oldest first. */
+  listLots(portfolioId: string, symbol?: string): Promise<LotRow[]>;
+  /** Ledger entries, keyset-paginated. */
+  listTransactions(portfolioId: string, query: TransactionQuery): Promise<TransactionRow[]>;
+
+  /** Adds a symbol to a portfolio's watchlist (no-op when present); returns the list, read in the same transaction. */
+  addWatch(portfolioId: string, symbol: string, at: string): Promise<WatchlistRow[]>;
+  /** Removes a symbol (no-op when absent); returns the list, read in the same transaction. */
+  removeWatch(portfolioId: string, symbol: string): Promise<WatchlistRow[]>;
+  /** Watched symbols, ordered. */
+  listWatch(portfolioId: string): Promise<WatchlistRow[]>;
+
+  /**
+   * Records snapshots in one transaction. With `replace: 'day'`, an existing snapshot of the same
+   * portfolio, kind and day is replaced (jobs are idempotent per portfolio and day).
+   */
+  insertSnapshots(rows: readonly SnapshotRow[], options?: { replace?: 'day' }): Promise<void>;
+  listSnapshots(portfolioId: string, query: SnapshotQuery): Promise<SnapshotRow[]>;
+
+  /** Upserts latest prices (a newer `at` wins; an older one is ignored). */
+  upsertPrices(rows: readonly SymbolPriceRow[]): Promise<void>;
+  /** Latest prices for symbols (all when omitted). */
+  getPrices(symbols?: readonly string[]): Promise<SymbolPriceRow[]>;
+
+  /** Upserts daily bars (one per symbol and day: a rerun replaces). */
+  upsertDailyBars(rows: readonly DailyBarRow[]): Promise<void>;
+  /** Stored daily bars of a symbol, `from <= day <= to`, ascending. */
+  listDailyBars(symbol: string, range: { from: string; to: string }): Promise<DailyBarRow[]>;
+
+  /** Distinct symbols currently held (quantity > 0) or watched, across all portfolios. */
+  listActiveSymbols(): Promise<string[]>;
+
+  /**
+   * Portfolios with their open positions (quantity ≠ 0, by symbol), each portfolio read as one
+   * consistent snapshot: never cash from before a trade with quantities from after it. In the order
+   * of `portfolioIds`; unknown ids are left out. Valuations, snapshots and the jobs read through it.
+   */
+  readPortfolioStates(portfolioIds: readonly string[]): Promise<PortfolioState[]>;
+
+  /**
+   * Runs `fn` only when no one else holds `key`, and never waits: `{ ran: false }` when the key is
+   * held. "No one else" is this process for a single-process store, and every process sharing the
+   * database for a multi-instance one (PostgreSQL: a session-level advisory lock on a dedicated
+   * connection, released in `finally`, and by the server when a crashed holder's session ends).
+   * A lock only saves work: every job write is idempotent anyway.
+   * Optional: without it the scheduler coordinates within this process only.
+   *
+   * @example
+   * ```ts
+   * const r = await store.runExclusive('job:daily-snapshots', () => runTheJob());
+   * if (!r.ran) console.log('another instance is running it');
+   * ```
+   */
+  runExclusive?<T>(key: string, fn: () => Promise<T>): Promise<ExclusiveResult<T>>;
+  /**
+   * The recorded run of a job for one run key. Optional, with {@link Store.saveJobRun} and
+   * {@link Store.listJobRuns}: without them the scheduler keeps its records in memory, so a run
+   * finished by another instance, or before a restart, is not known.
+   */
+  getJobRun?(job: string, runKey: string): Promise<JobRunRow | null>;
+  /** Inserts or replaces the run of (job, runKey). */
+  saveJobRun?(row: JobRunRow): Promise<void>;
+  /** Runs of a job ordered by run key. */
+  listJobRuns?(job: string, query: JobRunQuery): Promise<JobRunRow[]>;
+  /** Deletes finished runs (of one job, or of all) started before an instant; returns how many. */
+  deleteJobRuns?(query: { startedBefore: string; job?: string }): Promise<number>;
+
+  /** Runs pending migrations. Idempotent; safe when several processes call it at once. */
+  migrate(): Promise<void>;
+  /** Releases connections. Further calls fail with `STORE_CLOSED`. */
+  close(): Promise<void>;
+}

@@ -54,6 +54,7 @@ describe('packages as a consumer sees them', () => {
       `
 import * as core from '@foliokit/core';
 import * as testing from '@foliokit/core/testing';
+import * as storeSql from '@foliokit/core/sql';
 import * as sqlite from '@foliokit/store-sqlite';
 import * as postgres from '@foliokit/store-postgres';
 import * as providers from '@foliokit/providers';
@@ -64,6 +65,7 @@ const t = await engine.trade(p.id, { symbol: 'AAPL', side: 'buy', quantity: '1.5
 console.log(JSON.stringify({
   kind: t.kind,
   core: Object.keys(core).length, testing: typeof testing.runStoreConformance,
+  sql: [typeof storeSql.createKyselyStore, typeof storeSql.guardStore, typeof storeSql.assembleLedgerState],
   postgres: typeof postgres.createPostgresStore, providers: Object.keys(providers).length,
 }));
 await store.close();
@@ -74,6 +76,7 @@ await store.close();
     const { stdout } = await run(process.execPath, ['main.mjs'], { cwd: consumer, env, timeout: 60_000 });
     const out = JSON.parse(stdout.trim());
     expect(out).toMatchObject({ kind: 'buy', testing: 'function', postgres: 'function' });
+    expect(out.sql).toEqual(['function', 'function', 'function']);
     expect(out.core).toBeGreaterThan(20);
     expect(out.providers).toBeGreaterThan(5);
   });
@@ -84,6 +87,7 @@ await store.close();
       `
 import { createPortfolioEngine, type Valuation, type FoliokitError, isFoliokitError } from '@foliokit/core';
 import { createManualClock } from '@foliokit/core/testing';
+import { createKyselyStore, guardStore, type KyselyStore, type LedgerRead } from '@foliokit/core/sql';
 import { createSqliteStore } from '@foliokit/store-sqlite';
 import { createSimulatedProvider } from '@foliokit/providers';
 const store = await createSqliteStore({ filename: ':memory:' });
@@ -91,7 +95,8 @@ const engine = createPortfolioEngine({ store, marketData: createSimulatedProvide
 const v: Valuation = await engine.getValuation('pf_x').catch((e: unknown) => { if (isFoliokitError(e)) { const f: FoliokitError = e; throw f; } throw e; });
 const total: string = v.totals.totalValue;
 engine.on('trade.executed', (e) => { const q: string | null = e.transaction.quantity; void q; });
-export { total };
+const forAuthors: [typeof createKyselyStore, typeof guardStore, KyselyStore | LedgerRead | null] = [createKyselyStore, guardStore, null];
+export { forAuthors, total };
 `,
     );
     writeFileSync(

@@ -78,3 +78,11 @@ export function wrapError(error: unknown, code: ErrorCode, message: string, deta
   const why = error instanceof Error ? error.message : String(error);
   return new FoliokitError(code, `${message}: ${why}`, details, { cause: error });
 }
+
+/** The one `PORTFOLIO_NOT_FOUND` error, naming the id and the field. */
+export function portfolioNotFound(portfolioId: string): FoliokitError {
+  return new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${portfolioId}`, {
+    field: 'portfolioId',
+    portfolioId,
+  });
+}

@@ -7,19 +7,7 @@
  * `@foliokit/core/testing`.
  */
 
-export {
-  type CashInput,
-  type CreatePortfolioEngineOptions,
-  type CreatePortfolioInput,
-  createPortfolioEngine,
-  type ListPortfoliosInput,
-  type ListTransactionsInput,
-  PortfolioEngine,
-  type PriceOptions,
-  type TradeInput,
-} from './engine/engine.js';
-export * from './engine/types.js';
-export { normalizeSymbol } from './engine/validation.js';
+export * from './engine/index.js';
 export { ERROR_CODES, type ErrorCode, type ErrorDetails, FoliokitError, isFoliokitError, wrapError } from './errors.js';
 export * from './events.js';
 export { newId } from './ids.js';
@@ -32,19 +20,16 @@ export {
   type StartSchedulerOptions,
 } from './jobs/built-in.js';
 export type { DailySnapshotReport, RunDailySnapshotsInput } from './jobs/daily.js';
+export { type JobRuns, memoryJobRuns } from './jobs/job-runs.js';
 export { DEFAULT_POLL_INTERVAL_MS, PRICE_POLLER_JOB } from './jobs/price-poller.js';
-export {
-  type CompiledSchedule,
-  compileSchedule,
-  type JobContext,
-  type JobDefinition,
-  type JobErrorCode,
-  type JobRuns,
-  type JobSchedule,
-  type JobStatus,
-  memoryJobRuns,
-  type SchedulerStatus,
-  type TickOutcome,
+export { type CompiledSchedule, compileSchedule, type JobSchedule } from './jobs/schedule.js';
+export type {
+  JobContext,
+  JobDefinition,
+  JobErrorCode,
+  JobStatus,
+  SchedulerStatus,
+  TickOutcome,
 } from './jobs/scheduler.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export {
@@ -60,6 +45,15 @@ export {
 } from './money/decimal.js';
 export * from './ports/index.js';
 export type { PriceBook, PriceRefreshReport, ProviderStatus } from './prices/price-book.js';
+export { type NormalizeSymbolOptions, normalizeSymbol } from './prices/symbols.js';
+export {
+  isDay,
+  isNonNegativeDecimalString,
+  isPositiveDecimalString,
+  validateBars,
+  validateQuote,
+  validateQuoteBatch,
+} from './prices/validate.js';
 export {
   type GetHistoryInput,
   HISTORY_INTERVALS,
@@ -67,8 +61,8 @@ export {
   type History,
   type HistoryInterval,
   type Snapshot,
-  type SnapshotOptions,
-} from './snapshots/snapshots.js';
+} from './snapshots/history.js';
+export type { SnapshotOptions } from './snapshots/options.js';
 export {
   type Clock,
   dayOf,

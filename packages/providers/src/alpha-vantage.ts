@@ -9,15 +9,20 @@ import {
   type DailyBar,
   dayOf,
   FoliokitError,
+  isDay,
   type MarketDataProvider,
+  normalizeSymbol,
   type Quote,
   type QuoteBatch,
   systemClock,
   toIso,
+  validateBars,
 } from '@foliokit/core';
-import { buildUrl, checkBaseUrl, getJson, type HttpClient, quotesOneByOne, redact } from './http.js';
-import { checkNumberOption, checkRange, normalizeSymbol, throwIfAborted } from './util.js';
-import { isDay, readPrice, readVolume, validateBars } from './validate.js';
+import { buildUrl, checkBaseUrl, getJson, type HttpClient, redact } from './fetch-json.js';
+import { checkNumberOption, checkRange } from './inputs.js';
+import { quotesOneByOne } from './quotes-one-by-one.js';
+import { readPrice, readVolume } from './read-decimal.js';
+import { throwIfAborted } from './signals.js';
 
 /** Options of {@link createAlphaVantageProvider}. */
 export interface AlphaVantageProviderOptions {
@@ -155,7 +160,7 @@ export function createAlphaVantageProvider(options: AlphaVantageProviderOptions)
     const fields = global as Record<string, unknown>;
     if (Object.keys(fields).length === 0) return null;
     const answered = fields['01. symbol'];
-    if (typeof answered !== 'string' || normalizeSymbol(answered) !== symbol) {
+    if (typeof answered !== 'string' || normalizeSymbol(answered, 'symbol', { check: false }) !== symbol) {
       throw invalid(`GLOBAL_QUOTE for ${symbol} is for another symbol`, {
         symbol,
         field: '01. symbol',
@@ -188,7 +193,7 @@ export function createAlphaVantageProvider(options: AlphaVantageProviderOptions)
     async getDailyHistory(symbol: string, range: { from: string; to: string }, callOptions?: CallOptions) {
       throwIfAborted(callOptions?.signal);
       const nonEmpty = checkRange(range);
-      const key = normalizeSymbol(symbol);
+      const key = normalizeSymbol(symbol, 'symbol', { check: false });
       const compactFrom = dayOf(clock.now() - COMPACT_DAYS * 86_400_000);
       const size = outputsize === 'auto' ? (range.from >= compactFrom ? 'compact' : 'full') : outputsize;
       const body = await call({ function: 'TIME_SERIES_DAILY', symbol: key, outputsize: size }, callOptions?.signal);

@@ -8,12 +8,16 @@ import {
   type CallOptions,
   type DailyBar,
   FoliokitError,
+  isDay,
   type MarketDataProvider,
+  normalizeSymbol,
   type Quote,
   type QuoteBatch,
 } from '@foliokit/core';
-import { checkRange, mapLimit, normalizeSymbol, throwIfAborted, uniqueSymbols } from './util.js';
-import { isDay, readPrice, readVolume } from './validate.js';
+import { checkRange, uniqueSymbols } from './inputs.js';
+import { mapLimit } from './map-limit.js';
+import { readPrice, readVolume } from './read-decimal.js';
+import { throwIfAborted } from './signals.js';
 
 /** Options of {@link createCsvProvider}. */
 export interface CsvProviderOptions {
@@ -182,7 +186,7 @@ export function createCsvProvider(options: CsvProviderOptions): MarketDataProvid
     async getDailyHistory(symbol: string, range: { from: string; to: string }, callOptions?: CallOptions) {
       throwIfAborted(callOptions?.signal);
       const nonEmpty = checkRange(range);
-      const key = normalizeSymbol(symbol);
+      const key = normalizeSymbol(symbol, 'symbol', { check: false });
       const bars = await barsOf(key);
       if (bars === null) {
         throw new FoliokitError('UNKNOWN_SYMBOL', `${name}: no file for ${key}`, { symbol: key, provider: name });

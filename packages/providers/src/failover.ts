@@ -8,13 +8,16 @@ import {
   type ErrorCode,
   FoliokitError,
   type MarketDataProvider,
+  normalizeSymbol,
   type QuoteBatch,
   type SymbolMatch,
   systemClock,
   toIso,
+  validateBars,
+  validateQuoteBatch,
 } from '@foliokit/core';
-import { checkNumberOption, checkRange, normalizeSymbol, throwIfAborted, uniqueSymbols } from './util.js';
-import { validateBars, validateQuoteBatch } from './validate.js';
+import { checkNumberOption, checkRange, uniqueSymbols } from './inputs.js';
+import { throwIfAborted } from './signals.js';
 import { toProviderError } from './wrap.js';
 
 /** Options of {@link createFailoverProvider}. */
@@ -243,7 +246,7 @@ export function createFailoverProvider(
 
     async getDailyHistory(symbol: string, range: { from: string; to: string }, callOptions?: CallOptions) {
       checkRange(range);
-      const key = normalizeSymbol(symbol);
+      const key = normalizeSymbol(symbol, 'symbol', { check: false });
       const errors: Array<{ provider: string; error: FoliokitError }> = [];
       let unknownTo: string | null = null;
       let tried = false;

@@ -5,6 +5,13 @@
  * cache, failover). Every export returns a `MarketDataProvider`, so they compose.
  */
 
+/** The shared quote and bar validation lives in core; re-exported here as before. */
+export {
+  isPositiveDecimalString,
+  validateBars,
+  validateQuote,
+  validateQuoteBatch,
+} from '@foliokit/core';
 export { type AlphaVantageProviderOptions, createAlphaVantageProvider } from './alpha-vantage.js';
 export { type CsvProviderOptions, createCsvProvider, parseCsv } from './csv.js';
 export {
@@ -14,13 +21,14 @@ export {
   type FailoverProvider,
   type ProviderStatus,
 } from './failover.js';
-export { parseRetryAfter } from './http.js';
+export { parseRetryAfter } from './fetch-json.js';
 export {
   type CreateMarketDataOptions,
   createMarketData,
   type MarketData,
   type MarketDataSource,
 } from './market-data.js';
+export { readPrice } from './read-decimal.js';
 export {
   createSimulatedProvider,
   DEFAULT_SIMULATED_SYMBOLS,
@@ -29,13 +37,6 @@ export {
   type SimulatedSymbol,
 } from './simulated.js';
 export { createStaticProvider, type StaticProvider, type StaticProviderOptions } from './static.js';
-export {
-  isPositiveDecimalString,
-  readPrice,
-  validateBars,
-  validateQuote,
-  validateQuoteBatch,
-} from './validate.js';
 export { type CachedProvider, type WithCacheOptions, withCache } from './with-cache.js';
 export { type WithRateLimitOptions, withRateLimit } from './with-rate-limit.js';
 export { RETRYABLE_CODES, type RetryEvent, type WithRetryOptions, withRetry } from './with-retry.js';

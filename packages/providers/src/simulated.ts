@@ -10,6 +10,7 @@ import {
   type DecimalInput,
   FoliokitError,
   type MarketDataProvider,
+  normalizeSymbol,
   parseDay,
   parseDecimal,
   type Quote,
@@ -18,8 +19,9 @@ import {
   systemClock,
   toIso,
 } from '@foliokit/core';
+import { checkNumberOption, checkRange, uniqueSymbols } from './inputs.js';
 import { fmix32, hash4, hashString, normal, toUniform } from './prng.js';
-import { checkNumberOption, checkRange, normalizeSymbol, throwIfAborted, uniqueSymbols } from './util.js';
+import { throwIfAborted } from './signals.js';
 
 /** A built-in simulated symbol: its name, its price on the anchor day, and its annual volatility. */
 export interface SimulatedSymbol {
@@ -263,7 +265,7 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Simu
     for (const s of DEFAULT_SIMULATED_SYMBOLS) addModel(s.symbol, s.price, volatility ?? s.volatility, s.name);
   }
   for (const [raw, input] of Object.entries(custom)) {
-    const symbol = normalizeSymbol(raw);
+    const symbol = normalizeSymbol(raw, 'symbol', { check: false });
     const field = `symbols.${raw}`;
     const price = parseDecimal(input, field);
     if (price.lte(0)) {
@@ -355,8 +357,6 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Simu
     };
   };
 
-  const lookup = (symbol: string): SymbolModel | undefined => models.get(normalizeSymbol(symbol));
-
   return {
     name,
     // Prices move every step: the engine's poller may refresh often, and it costs nothing.
@@ -388,12 +388,10 @@ export function createSimulatedProvider(options: SimulatedProviderOptions): Simu
     async getDailyHistory(symbol: string, range: { from: string; to: string }, callOptions?: CallOptions) {
       throwIfAborted(callOptions?.signal);
       const nonEmpty = checkRange(range);
-      const m = lookup(symbol);
+      const key = normalizeSymbol(symbol, 'symbol', { check: false });
+      const m = models.get(key);
       if (!m) {
-        throw new FoliokitError('UNKNOWN_SYMBOL', `${name}: unknown symbol ${normalizeSymbol(symbol)}`, {
-          symbol: normalizeSymbol(symbol),
-          provider: name,
-        });
+        throw new FoliokitError('UNKNOWN_SYMBOL', `${name}: unknown symbol ${key}`, { symbol: key, provider: name });
       }
       if (!nonEmpty) return [];
       const firstMs = Date.parse(`${range.from}T00:00:00Z`) + CLOSE_OFFSET_MS;

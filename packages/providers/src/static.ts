@@ -9,15 +9,17 @@ import {
   type DecimalInput,
   FoliokitError,
   fmt,
+  isDay,
   type MarketDataProvider,
+  normalizeSymbol,
   parseDecimal,
   type Quote,
   type QuoteBatch,
   systemClock,
   toIso,
 } from '@foliokit/core';
-import { checkRange, normalizeSymbol, throwIfAborted, uniqueSymbols } from './util.js';
-import { isDay } from './validate.js';
+import { checkRange, uniqueSymbols } from './inputs.js';
+import { throwIfAborted } from './signals.js';
 
 /** Options of {@link createStaticProvider}. */
 export interface StaticProviderOptions {
@@ -101,7 +103,7 @@ export function createStaticProvider(options: StaticProviderOptions): StaticProv
     name,
     setPrice,
     setHistory,
-    removePrice: (symbol: string): boolean => prices.delete(normalizeSymbol(symbol)),
+    removePrice: (symbol: string): boolean => prices.delete(normalizeSymbol(symbol, 'symbol', { check: false })),
 
     async getQuotes(symbols: readonly string[], callOptions?: CallOptions): Promise<QuoteBatch> {
       throwIfAborted(callOptions?.signal);
@@ -119,7 +121,7 @@ export function createStaticProvider(options: StaticProviderOptions): StaticProv
     async getDailyHistory(symbol: string, range: { from: string; to: string }, callOptions?: CallOptions) {
       throwIfAborted(callOptions?.signal);
       const nonEmpty = checkRange(range);
-      const key = normalizeSymbol(symbol);
+      const key = normalizeSymbol(symbol, 'symbol', { check: false });
       const bars = history.get(key);
       if (bars === undefined && !prices.has(key)) {
         throw new FoliokitError('UNKNOWN_SYMBOL', `${name}: unknown symbol ${key}`, { symbol: key, provider: name });

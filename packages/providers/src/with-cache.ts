@@ -6,12 +6,15 @@ import {
   type Clock,
   type DailyBar,
   type MarketDataProvider,
+  normalizeSymbol,
   type Quote,
   type QuoteBatch,
   systemClock,
+  validateBars,
+  validateQuoteBatch,
 } from '@foliokit/core';
-import { checkNumberOption, checkRange, normalizeSymbol, raceSignal, uniqueSymbols } from './util.js';
-import { validateBars, validateQuoteBatch } from './validate.js';
+import { checkNumberOption, checkRange, uniqueSymbols } from './inputs.js';
+import { raceSignal } from './signals.js';
 import { toProviderError } from './wrap.js';
 
 /** Options of {@link withCache}. */
@@ -145,7 +148,7 @@ export function withCache(provider: MarketDataProvider, options: WithCacheOption
 
     async getDailyHistory(symbol: string, range: { from: string; to: string }, callOptions?: CallOptions) {
       checkRange(range);
-      const key = normalizeSymbol(symbol);
+      const key = normalizeSymbol(symbol, 'symbol', { check: false });
       const cacheKey = `${key}|${range.from}|${range.to}`;
       const entry = recall(histories, cacheKey);
       if (entry !== undefined) return entry.value.map((bar) => ({ ...bar }));
@@ -177,7 +180,7 @@ export function withCache(provider: MarketDataProvider, options: WithCacheOption
         histories.clear();
         return;
       }
-      const key = normalizeSymbol(symbol);
+      const key = normalizeSymbol(symbol, 'symbol', { check: false });
       quotes.delete(key);
       for (const cacheKey of [...histories.keys()]) if (cacheKey.startsWith(`${key}|`)) histories.delete(cacheKey);
     },

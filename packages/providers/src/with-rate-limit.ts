@@ -3,7 +3,8 @@
  */
 import { FoliokitError, type MarketDataProvider, type QuoteBatch } from '@foliokit/core';
 import PQueue from 'p-queue';
-import { abortError, checkNumberOption, uniqueSymbols } from './util.js';
+import { checkNumberOption, uniqueSymbols } from './inputs.js';
+import { abortError } from './signals.js';
 import { wrapProvider } from './wrap.js';
 
 /** Options of {@link withRateLimit}. */

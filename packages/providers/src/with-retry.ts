@@ -2,7 +2,8 @@
  * Retries of transient failures, with capped exponential backoff and full jitter.
  */
 import { type Clock, type ErrorCode, type FoliokitError, type MarketDataProvider, systemClock } from '@foliokit/core';
-import { checkNumberOption, sleep } from './util.js';
+import { checkNumberOption } from './inputs.js';
+import { sleep } from './signals.js';
 import { type ProviderOperation, wrapProvider } from './wrap.js';
 
 /** What {@link WithRetryOptions.onRetry} is told before each wait. */

@@ -2,7 +2,8 @@
  * A deadline for every call of a provider.
  */
 import { type Clock, FoliokitError, type MarketDataProvider, systemClock } from '@foliokit/core';
-import { anySignal, checkNumberOption, raceSignal } from './util.js';
+import { checkNumberOption } from './inputs.js';
+import { anySignal, raceSignal } from './signals.js';
 import { wrapProvider } from './wrap.js';
 
 /** Options of {@link withTimeout}. */

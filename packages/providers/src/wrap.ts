@@ -9,12 +9,14 @@ import {
   type FoliokitError,
   isFoliokitError,
   type MarketDataProvider,
+  normalizeSymbol,
   type QuoteBatch,
   type SymbolMatch,
+  validateBars,
+  validateQuoteBatch,
   wrapError,
 } from '@foliokit/core';
-import { checkRange, normalizeSymbol, uniqueSymbols } from './util.js';
-import { validateBars, validateQuoteBatch } from './validate.js';
+import { checkRange, uniqueSymbols } from './inputs.js';
 
 /** The provider operations a wrapper sees. */
 export type ProviderOperation = 'getQuotes' | 'getDailyHistory' | 'searchSymbols';
@@ -73,7 +75,7 @@ export function wrapProvider(
     },
     async getDailyHistory(symbol: string, range: { from: string; to: string }, callOptions?: CallOptions) {
       checkRange(range);
-      const key = normalizeSymbol(symbol);
+      const key = normalizeSymbol(symbol, 'symbol', { check: false });
       const bars = await around<DailyBar[]>({
         operation: 'getDailyHistory',
         symbols: [key],

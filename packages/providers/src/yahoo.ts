@@ -11,14 +11,18 @@ import {
   FoliokitError,
   fmt,
   type MarketDataProvider,
+  normalizeSymbol,
   type Quote,
   type QuoteBatch,
   systemClock,
   toIso,
+  validateBars,
 } from '@foliokit/core';
-import { buildUrl, checkBaseUrl, getJson, type HttpClient, quotesOneByOne } from './http.js';
-import { checkNumberOption, checkRange, normalizeSymbol, throwIfAborted } from './util.js';
-import { readPrice, readVolume, validateBars } from './validate.js';
+import { buildUrl, checkBaseUrl, getJson, type HttpClient } from './fetch-json.js';
+import { checkNumberOption, checkRange } from './inputs.js';
+import { quotesOneByOne } from './quotes-one-by-one.js';
+import { readPrice, readVolume } from './read-decimal.js';
+import { throwIfAborted } from './signals.js';
 
 /** Options of {@link createYahooProvider}. */
 export interface YahooProviderOptions {
@@ -146,7 +150,7 @@ export function createYahooProvider(options: YahooProviderOptions = {}): MarketD
       });
     }
     const answered = first.meta.symbol;
-    if (typeof answered !== 'string' || normalizeSymbol(answered) !== symbol) {
+    if (typeof answered !== 'string' || normalizeSymbol(answered, 'symbol', { check: false }) !== symbol) {
       throw invalid(`the chart of ${symbol} is for another symbol`, {
         symbol,
         field: 'meta.symbol',
@@ -210,7 +214,7 @@ export function createYahooProvider(options: YahooProviderOptions = {}): MarketD
     async getDailyHistory(symbol: string, range: { from: string; to: string }, callOptions?: CallOptions) {
       throwIfAborted(callOptions?.signal);
       const nonEmpty = checkRange(range);
-      const key = normalizeSymbol(symbol);
+      const key = normalizeSymbol(symbol, 'symbol', { check: false });
       const period1 = Math.floor(Date.parse(`${range.from}T00:00:00Z`) / 1000);
       const period2 = Math.floor(Date.parse(`${range.to}T00:00:00Z`) / 1000) + 86_400;
       const result = await chart(

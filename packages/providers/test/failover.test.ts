@@ -1,5 +1,5 @@
-import { FoliokitError, isFoliokitError } from '@foliokit/core';
-import { createManualClock } from '@foliokit/core/testing';
+import { FoliokitError } from '@foliokit/core';
+import { codeOf, createManualClock } from '@foliokit/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createFailoverProvider,
@@ -31,16 +31,6 @@ const chartOk = (symbol: string, price: number): Reply => ({
     },
   },
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isFoliokitError(error)) return error.code;
-    throw error;
-  }
-  return 'resolved';
-}
 
 describe('createFailoverProvider', () => {
   it('answers from the secondary while the primary is down, and goes back after the cool-down', async () => {
@@ -220,9 +210,7 @@ describe('createFailoverProvider', () => {
     });
     const backup = createStaticProvider({ prices: { AAPL: '149.5' }, name: 'backup' });
     const market = withCache(createFailoverProvider([yahoo, backup]), { ttlMs: 60_000 });
-    const started = Date.now();
     const batches = await Promise.all(Array.from({ length: 20 }, () => market.getQuotes(['AAPL'])));
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(batches.every((b) => b.quotes.AAPL?.price === '149.5' && b.quotes.AAPL.source === 'backup')).toBe(true);
     expect(server.requests).toHaveLength(2);
   });

@@ -1,37 +1,51 @@
 import { isFoliokitError } from '@foliokit/core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { withRateLimit } from '../src/index.js';
 import { createScriptedProvider } from './helpers/scripted-provider.js';
 
+// p-queue runs on the global timers and Date: fake them, so the test moves time instead of waiting.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The start of each call to `inner`, in ms after `origin`. */
+const startsOf = (inner: ReturnType<typeof createScriptedProvider>, origin: number) =>
+  inner.calls.map((c) => c.at - origin);
 
 describe('withRateLimit', () => {
   it('starts at most intervalCap calls in any interval', async () => {
     const inner = createScriptedProvider('limited', { AAPL: '1', MSFT: '2' });
     const provider = withRateLimit(inner, { intervalCap: 2, interval: 100 });
-    const started = Date.now();
-    const results = await Promise.all(Array.from({ length: 6 }, () => provider.getQuotes(['AAPL'])));
+    const origin = Date.now();
+    const pending = Promise.all(Array.from({ length: 6 }, () => provider.getQuotes(['AAPL'])));
+    await vi.advanceTimersByTimeAsync(300);
+    const results = await pending;
     expect(results.every((r) => r.quotes.AAPL?.price === '1')).toBe(true);
-    const starts = inner.calls.map((c) => c.at - started);
-    expect(starts).toHaveLength(6);
-    // Sliding window: call i+2 starts at least one interval after call i.
-    for (let i = 0; i + 2 < starts.length; i++) {
-      expect((starts[i + 2] as number) - (starts[i] as number)).toBeGreaterThanOrEqual(85);
-    }
-    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(startsOf(inner, origin)).toEqual([0, 0, 100, 100, 200, 200]);
   });
 
   it('allows no burst across a window boundary (sliding window)', async () => {
     const inner = createScriptedProvider('limited');
     const provider = withRateLimit(inner, { intervalCap: 2, interval: 100 });
-    const started = Date.now();
+    const origin = Date.now();
     await provider.getQuotes(['AAPL']);
-    await sleep(70);
-    await Promise.all([provider.getQuotes(['AAPL']), provider.getQuotes(['AAPL']), provider.getQuotes(['AAPL'])]);
-    const starts = inner.calls.map((c) => c.at - started);
+    await vi.advanceTimersByTimeAsync(70);
+    const pending = Promise.all([
+      provider.getQuotes(['AAPL']),
+      provider.getQuotes(['AAPL']),
+      provider.getQuotes(['AAPL']),
+    ]);
+    await vi.advanceTimersByTimeAsync(300);
+    await pending;
+    const starts = startsOf(inner, origin);
+    expect(starts).toHaveLength(4);
     for (const start of starts) {
-      const inWindow = starts.filter((other) => other >= start && other < start + 85);
-      expect(inWindow.length).toBeLessThanOrEqual(2);
+      expect(starts.filter((other) => other >= start && other < start + 100).length).toBeLessThanOrEqual(2);
     }
   });
 
@@ -47,11 +61,13 @@ describe('withRateLimit', () => {
       return undefined;
     };
     const provider = withRateLimit(inner, { intervalCap: 100, interval: 1000, concurrency: 2 });
-    await Promise.all(
+    const pending = Promise.all(
       Array.from({ length: 8 }, () =>
         provider.getDailyHistory('AAPL', { from: '2025-01-01', to: '2025-01-02' }).catch(() => null),
       ),
     );
+    await vi.advanceTimersByTimeAsync(100);
+    await pending;
     expect(inner.calls).toHaveLength(8);
     expect(peak).toBe(2);
   });
@@ -59,12 +75,14 @@ describe('withRateLimit', () => {
   it('counts each symbol of a batch with perSymbol', async () => {
     const inner = createScriptedProvider('per-symbol', { A: '1', B: '2', C: '3' });
     const provider = withRateLimit(inner, { intervalCap: 2, interval: 100, perSymbol: true });
-    const started = Date.now();
-    const batch = await provider.getQuotes(['A', 'B', 'C', 'D']);
+    const origin = Date.now();
+    const pending = provider.getQuotes(['A', 'B', 'C', 'D']);
+    await vi.advanceTimersByTimeAsync(100);
+    const batch = await pending;
     expect(Object.keys(batch.quotes).sort()).toEqual(['A', 'B', 'C']);
     expect(batch.unknown).toEqual(['D']);
     expect(inner.calls.map((c) => c.symbols)).toEqual([['A'], ['B'], ['C'], ['D']]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(85);
+    expect(startsOf(inner, origin)).toEqual([0, 0, 100, 100]);
   });
 
   it('refuses a call when the queue is full, and drops a waiting call whose signal aborts', async () => {
@@ -78,7 +96,7 @@ describe('withRateLimit', () => {
     controller.abort();
     await expect(second).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE', details: { aborted: true } });
     await first;
-    await sleep(250);
+    await vi.advanceTimersByTimeAsync(250);
     expect(inner.calls).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
-import { FoliokitError, isFoliokitError } from '@foliokit/core';
-import { createManualClock, type ManualClock } from '@foliokit/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FoliokitError } from '@foliokit/core';
+import { codeOf, createManualClock, type ManualClock } from '@foliokit/core/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createYahooProvider, type RetryEvent, withRetry } from '../src/index.js';
 import { startServer, type TestServer } from './helpers/http-server.js';
 import { createScriptedProvider, unavailable } from './helpers/scripted-provider.js';
@@ -17,16 +17,6 @@ afterAll(async () => {
 async function run(clock: ManualClock, ms: number): Promise<void> {
   await clock.advance(0);
   await clock.advance(ms);
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isFoliokitError(error)) return error.code;
-    throw error;
-  }
-  return 'resolved';
 }
 
 const chart = (price: number) => ({
@@ -182,14 +172,25 @@ describe('withRetry', () => {
     expect(server.requests).toHaveLength(4);
   });
 
-  it('honours a real Retry-After header', async () => {
+  it('honours the Retry-After header of a real server', async () => {
     server.requests.length = 0;
     const replies = [{ status: 429, body: 'Too Many Requests', headers: { 'retry-after': '1' } }];
     server.handle(() => replies.shift() ?? { body: chart(1) });
-    const provider = withRetry(createYahooProvider({ baseUrl: server.url }), { baseDelayMs: 1, maxDelayMs: 5000 });
-    const started = Date.now();
-    await provider.getQuotes(['AAPL']);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+    const clock = createManualClock();
+    const events: RetryEvent[] = [];
+    const provider = withRetry(createYahooProvider({ baseUrl: server.url }), {
+      clock,
+      baseDelayMs: 1,
+      maxDelayMs: 5000,
+      onRetry: (e) => events.push(e),
+    });
+    const pending = provider.getQuotes(['AAPL']);
+    await vi.waitFor(() => expect(events).toHaveLength(1));
+    expect(events[0]).toMatchObject({ delayMs: 1000, error: { code: 'PROVIDER_RATE_LIMITED' } });
+    await clock.advance(999);
+    expect(server.requests).toHaveLength(1);
+    await clock.advance(1);
+    expect((await pending).quotes.AAPL?.price).toBe('1');
     expect(server.requests).toHaveLength(2);
   });
 });

@@ -3,10 +3,10 @@
  * `@foliokit/store-postgres`: the store for many app instances sharing one PostgreSQL database, on
  * `pg` and Kysely's PostgreSQL dialect.
  */
-import { FoliokitError, isFoliokitError, wrapError } from '@foliokit/core';
-import { createKyselyStore, type FoliokitDatabase, type KyselyStore, PlannerError } from '@foliokit/core/sql';
+import { FoliokitError, wrapError } from '@foliokit/core';
+import { createKyselyStore, type FoliokitDatabase, guardStore, type KyselyStore } from '@foliokit/core/sql';
 import { Kysely, PostgresDialect } from 'kysely';
-import { createNativeLedger, createNativeReads } from './native-ledger.js';
+import { createPostgresNativePath } from './native-path.js';
 import { connectClient, PoolForKysely, type PostgresPoolLike } from './pool.js';
 
 export type {
@@ -116,7 +116,7 @@ async function resolve(options: CreatePostgresStoreOptions): Promise<Resolved> {
   const created = new pg.Pool({
     connectionString,
     max: maxConnections ?? 10,
-    // Send a trade's statements without waiting for each answer (see native-ledger.ts). A pg
+    // Send a trade's statements without waiting for each answer (see native-path.ts). A pg
     // without pipelining ignores the option; the store then awaits each statement.
     pipeline: true,
   } as ConstructorParameters<typeof pg.Pool>[0]);
@@ -144,11 +144,6 @@ async function currentSchema(pool: PostgresPoolLike): Promise<string> {
   return name;
 }
 
-/**
- * Creates the schema if missing. Looks first: `CREATE SCHEMA IF NOT EXISTS` needs the CREATE
- * privilege on the database even when the schema exists, which an app role often lacks; and it
- * races when several processes start at once.
- */
 /**
  * Opens a PostgreSQL store and runs pending migrations (several processes may open the same
  * database at once: migrations take an advisory lock). Decimals are exact `numeric` read back as
@@ -185,52 +180,10 @@ export async function createPostgresStore(options: CreatePostgresStoreOptions): 
     name: 'postgres',
     supportsMultiInstance: true,
     schema,
+    hotPath: createPostgresNativePath({ pool, schema }),
+    onClose: owned ? () => pool.end() : undefined,
   });
-  const where = { pool, schema };
-  const native = createNativeLedger(where);
-  const reads = createNativeReads(where);
-  let closed = false;
-  const guard = () => {
-    if (closed) throw new FoliokitError('STORE_CLOSED', 'The store is closed');
-  };
-  /** Wraps a native read: refuses after close, turns driver errors into STORE_ERROR. */
-  function guarded<A extends unknown[], R>(what: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-    return async (...args: A) => {
-      guard();
-      try {
-        return await fn(...args);
-      } catch (error) {
-        if (isFoliokitError(error)) throw error;
-        throw wrapError(error, 'STORE_ERROR', `Store ${what} failed`);
-      }
-    };
-  }
-
-  const store: PostgresStore = Object.assign(Object.create(null) as object, base, {
-    pool,
-    schema,
-    getPortfolio: guarded('getPortfolio', reads.getPortfolio),
-    listPositions: guarded('listPositions', reads.listPositions),
-    async applyLedgerChange(...args: Parameters<KyselyStore['applyLedgerChange']>) {
-      guard();
-      try {
-        await native(...args);
-      } catch (error) {
-        if (error instanceof PlannerError) throw error.original;
-        if (isFoliokitError(error)) throw error;
-        throw wrapError(error, 'STORE_ERROR', 'Store applyLedgerChange failed');
-      }
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await base.close();
-      } finally {
-        if (owned) await pool.end();
-      }
-    },
-  }) as PostgresStore;
+  const store: PostgresStore = guardStore(Object.assign(base, { pool, schema }));
 
   if (migrate) {
     try {

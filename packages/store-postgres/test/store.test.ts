@@ -14,7 +14,7 @@ import {
   type TransactionRow,
 } from '@foliokit/core';
 import { foliokitMigrations } from '@foliokit/core/sql';
-import { createManualClock, createTestProvider } from '@foliokit/core/testing';
+import { codeOf, createManualClock, createTestProvider } from '@foliokit/core/testing';
 import { createPostgresStore, parseTimestamptz } from '@foliokit/store-postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,15 +68,6 @@ function entry(id: string, portfolioId: string, fields: Partial<TransactionRow>)
     createdAt: T0,
     ...fields,
   };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
 }
 
 describe('options', () => {

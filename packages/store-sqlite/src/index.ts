@@ -2,14 +2,16 @@
  * @packageDocumentation
  * `@foliokit/store-sqlite`: the embedded default store, on better-sqlite3.
  */
-import { FoliokitError, isFoliokitError, wrapError } from '@foliokit/core';
-import { createKyselyStore, type FoliokitDatabase, type KyselyStore, PlannerError } from '@foliokit/core/sql';
+import { FoliokitError, wrapError } from '@foliokit/core';
+import { createKyselyStore, type FoliokitDatabase, guardStore, type KyselyStore } from '@foliokit/core/sql';
 import { Kysely } from 'kysely';
-import { LockedSqliteDialect, type SqliteDatabaseLike, StatementCache } from './dialect.js';
+import type { SqliteDatabaseLike } from './database.js';
+import { LockedSqliteDialect } from './kysely-dialect.js';
 import { ConnectionLock } from './lock.js';
-import { createNativeLedger } from './native-ledger.js';
+import { createSqliteNativePath } from './native-path.js';
+import { StatementCache } from './statement-cache.js';
 
-export type { SqliteDatabaseLike, SqliteStatementLike } from './dialect.js';
+export type { SqliteDatabaseLike, SqliteStatementLike } from './database.js';
 
 /** Options of {@link createSqliteStore}: a file name, or a better-sqlite3 database you opened. */
 export type CreateSqliteStoreOptions =
@@ -72,34 +74,14 @@ export async function createSqliteStore(options: CreateSqliteStoreOptions): Prom
   const lock = new ConnectionLock();
   const statements = new StatementCache(database);
   const db = new Kysely<FoliokitDatabase>({ dialect: new LockedSqliteDialect(database, lock, statements) });
-  const base = createKyselyStore({ db, dialect: 'sqlite', name: 'sqlite', supportsMultiInstance: false });
-  const native = createNativeLedger(database, statements, lock);
-  let closed = false;
-  /** Wraps a native method: refuses after close, turns driver errors into STORE_ERROR. */
-  function guarded<A extends unknown[], R>(what: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-    return async (...args: A) => {
-      if (closed) throw new FoliokitError('STORE_CLOSED', 'The store is closed');
-      try {
-        return await fn(...args);
-      } catch (error) {
-        if (error instanceof PlannerError) throw error.original;
-        if (isFoliokitError(error)) throw error;
-        throw wrapError(error, 'STORE_ERROR', `Store ${what} failed`);
-      }
-    };
-  }
-
-  const store: SqliteStore = Object.assign(Object.create(null) as object, base, {
-    database,
-    applyLedgerChange: guarded('applyLedgerChange', native.applyLedgerChange),
-    getPortfolio: guarded('getPortfolio', native.getPortfolio),
-    listPositions: guarded('listPositions', native.listPositions),
-    readPortfolioStates: guarded('readPortfolioStates', native.readPortfolioStates),
-    async close() {
-      closed = true;
-      await base.close();
-    },
-  }) as SqliteStore;
+  const base = createKyselyStore({
+    db,
+    dialect: 'sqlite',
+    name: 'sqlite',
+    supportsMultiInstance: false,
+    hotPath: createSqliteNativePath(database, statements, lock),
+  });
+  const store: SqliteStore = guardStore(Object.assign(base, { database }));
 
   if (options.migrate ?? true) await store.migrate();
   return store;

@@ -1,23 +1,31 @@
+/**
+ * The store conformance suite on SQLite, in memory and on a WAL file, with raw SQL on the store's
+ * own database as the independent check.
+ */
 import { join } from 'node:path';
-import { runStoreConformance } from '@foliokit/core/testing';
+import { type RawQuery, runStoreConformance } from '@foliokit/core/testing';
 import { createSqliteStore, type SqliteStore } from '../src/index.js';
-import { rawReads, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
 
 const dir = tempDir();
-let current: SqliteStore;
 let n = 0;
+
+/** Reads the database the store writes, bypassing its getters. */
+const raw =
+  (store: SqliteStore): RawQuery =>
+  async (sql, params) =>
+    store.database.prepare(sql).all(...params) as Record<string, unknown>[];
 
 runStoreConformance({
   name: 'sqlite (memory)',
-  createStore: async () => (current = await createSqliteStore({ filename: ':memory:' })),
-  raw: rawReads(() => current),
+  createStore: () => createSqliteStore({ filename: ':memory:' }),
+  raw,
   numRuns: 1000,
 });
 
-let currentFile: SqliteStore;
 runStoreConformance({
   name: 'sqlite (file, WAL)',
-  createStore: async () => (currentFile = await createSqliteStore({ filename: join(dir, `conf-${++n}.db`) })),
-  raw: rawReads(() => currentFile),
+  createStore: () => createSqliteStore({ filename: join(dir, `conf-${++n}.db`) }),
+  raw,
   numRuns: 200,
 });

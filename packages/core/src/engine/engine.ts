@@ -2,9 +2,7 @@
  * The PortfolioEngine: the only writer of portfolio state. Every public method validates its input
  * once, runs each change in one store transaction, and emits its event after the commit.
  */
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { FoliokitError } from '../errors.js';
+import { FoliokitError, portfolioNotFound } from '../errors.js';
 import {
   type BackfillAllReport,
   type BackfillReport,
@@ -18,197 +16,38 @@ import { type BackfillInput, backfillEveryPortfolio, backfillPortfolio } from '.
 import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler } from '../jobs/built-in.js';
 import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from '../jobs/daily.js';
 import { type JobDefinition, Scheduler, type SchedulerStatus, type TickOutcome } from '../jobs/scheduler.js';
-import { planCash, planTrade } from '../ledger/ledger.js';
-import { consoleLogger } from '../logger.js';
-import { type Dec, divideToString, fmt, parseDecimal, ZERO } from '../money/decimal.js';
-import {
-  type Clock,
-  COST_BASIS_METHODS,
-  type Logger,
-  type MarketDataProvider,
-  type PositionRow,
-  type Store,
-  TRANSACTION_KINDS,
-  type TransactionRow,
-} from '../ports/index.js';
+import { planCash, planTrade } from '../ledger/index.js';
+import { type Dec, fmt, parseDecimal, ZERO } from '../money/decimal.js';
+import type { Clock, Logger, MarketDataProvider, Store, TransactionRow } from '../ports/index.js';
 import { PriceBook, type PriceRefreshReport, type ProviderStatus } from '../prices/price-book.js';
-import {
-  type GetHistoryInput,
-  getHistory,
-  type History,
-  planTradeSnapshot,
-  prefetchTradePrices,
-  type ResolvedSnapshotOptions,
-  recordSnapshot,
-  resolveSnapshotOptions,
-  type Snapshot,
-  type SnapshotOptions,
-} from '../snapshots/snapshots.js';
-import { parseInstant, systemClock, toIso } from '../time.js';
+import { normalizeSymbol } from '../prices/symbols.js';
+import { type GetHistoryInput, getHistory, type History, type Snapshot } from '../snapshots/history.js';
+import { type ResolvedSnapshotOptions, resolveSnapshotOptions } from '../snapshots/options.js';
+import { recordSnapshot } from '../snapshots/record.js';
+import { planTradeSnapshot, prefetchTradePrices } from '../snapshots/trade.js';
+import { parseInstant, toIso } from '../time.js';
 import { type KnownPrice, valuePortfolio } from '../valuation/portfolio.js';
-import { guardStore, missingStoreMethods } from './store-runtime.js';
-import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
 import {
-  checkId,
-  decimalInput,
-  decodeCursor,
-  encodeCursor,
-  idempotencyKeyInput,
-  instantInput,
-  normalizeSymbol,
-  validate,
-} from './validation.js';
-
-/** Options of {@link createPortfolioEngine}. */
-export interface CreatePortfolioEngineOptions {
-  /** Where portfolios live: `createSqliteStore(...)`, `createPostgresStore(...)` or your own. */
-  store: Store;
-  /** Where prices come from: `createSimulatedProvider(...)`, a real provider, or your own. */
-  marketData: MarketDataProvider;
-  /** Time source. @default systemClock */
-  clock?: Clock;
-  /** Where the engine logs (listener errors, provider fallbacks). @default consoleLogger (warnings and errors) */
-  logger?: Logger;
-  /** The price book: how long a price is fresh, and how many symbols one provider call asks for. */
-  prices?: PriceOptions;
-  /** Snapshots: after each trade, the interval, backfill limits (docs/snapshots.md). @default {} (see {@link SnapshotOptions}) */
-  snapshots?: SnapshotOptions;
-}
-
-/** Options of the engine's price book. */
-export interface PriceOptions {
-  /**
-   * A price older than this (since the provider last confirmed it) is asked for again before a
-   * valuation or a market fill uses it. @default 15_000
-   */
-  maxAgeMs?: number;
-  /** Symbols per provider call when refreshing. @default 100 */
-  batchSize?: number;
-}
-
-/** Input of {@link PortfolioEngine.createPortfolio}. */
-export interface CreatePortfolioInput {
-  name: string;
-  description?: string;
-  /** The user or account the portfolio belongs to. */
-  ownerId?: string;
-  /** ISO 4217 code. @default 'USD' */
-  baseCurrency?: string;
-  /** @default 'average' */
-  costBasisMethod?: 'average' | 'fifo';
-  /** Opening cash, recorded as a deposit. @default 0 */
-  initialCash?: string | number;
-}
-
-/** Input of {@link PortfolioEngine.deposit} and {@link PortfolioEngine.withdraw}. */
-export interface CashInput {
-  amount: string | number;
-  /** When it happened. @default now; never in the future */
-  at?: string | Date;
-  /** The same key returns the first result; another request under it is `IDEMPOTENCY_CONFLICT`. */
-  idempotencyKey?: string;
-}
-
-/** Input of {@link PortfolioEngine.trade}. */
-export interface TradeInput {
-  symbol: string;
-  side: 'buy' | 'sell';
-  quantity: string | number;
-  /** The fill price. @default the provider's latest price */
-  price?: string | number;
-  /** @default 0 */
-  fee?: string | number;
-  /** When it happened. @default now; never in the future */
-  at?: string | Date;
-  idempotencyKey?: string;
-}
-
-/** Input of {@link PortfolioEngine.listTransactions}. */
-export interface ListTransactionsInput {
-  /** @default 50, at most 500 */
-  limit?: number;
-  cursor?: string;
-  kinds?: Array<'deposit' | 'withdrawal' | 'buy' | 'sell'>;
-}
-
-/** Input of {@link PortfolioEngine.listPortfolios}. */
-export interface ListPortfoliosInput {
-  ownerId?: string;
-  /** @default 100, at most 1000 */
-  limit?: number;
-  cursor?: string;
-}
-
-const createPortfolioSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2000).optional(),
-  ownerId: z.string().min(1).max(200).optional(),
-  baseCurrency: z
-    .string()
-    .regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code such as USD')
-    .default('USD'),
-  costBasisMethod: z.enum(COST_BASIS_METHODS).default('average'),
-  initialCash: decimalInput.optional(),
-});
-
-const updatePortfolioSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
-  description: z.string().max(2000).nullable().optional(),
-});
-
-const cashSchema = z.strictObject({
-  amount: decimalInput,
-  at: instantInput.optional(),
-  idempotencyKey: idempotencyKeyInput.optional(),
-});
-
-const tradeSchema = z.strictObject({
-  symbol: z.string(),
-  side: z.enum(['buy', 'sell']),
-  quantity: decimalInput,
-  price: decimalInput.optional(),
-  fee: decimalInput.optional(),
-  at: instantInput.optional(),
-  idempotencyKey: idempotencyKeyInput.optional(),
-});
-
-const listTransactionsSchema = z.strictObject({
-  limit: z.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(500).optional(),
-  kinds: z.array(z.enum(TRANSACTION_KINDS)).max(TRANSACTION_KINDS.length).optional(),
-});
-
-const listPortfoliosSchema = z.strictObject({
-  ownerId: z.string().min(1).max(200).optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(500).optional(),
-});
-
-const REQUIRED_PROVIDER_METHODS = ['getQuotes', 'getDailyHistory'] as const;
-
-function publicTransaction(row: TransactionRow): Transaction {
-  const { requestHash: _omit, ...rest } = row;
-  return rest;
-}
-
-function publicPosition(row: PositionRow): Position {
-  return {
-    symbol: row.symbol,
-    quantity: row.quantity,
-    costBasis: row.costBasis,
-    averageCost: row.quantity === '0' ? '0' : divideToString(row.costBasis, row.quantity),
-    realizedPnl: row.realizedPnl,
-    openedAt: row.openedAt,
-  };
-}
-
-function hashRequest(parts: Record<string, string | undefined>): string {
-  const canonical = JSON.stringify(Object.entries(parts).filter(([, v]) => v !== undefined));
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 32);
-}
+  type CashInput,
+  type CreatePortfolioInput,
+  cashSchema,
+  createPortfolioSchema,
+  type ListPortfoliosInput,
+  type ListTransactionsInput,
+  listPortfoliosSchema,
+  listTransactionsSchema,
+  type TradeInput,
+  tradeSchema,
+  type UpdatePortfolioInput,
+  updatePortfolioSchema,
+} from './inputs.js';
+import type { CreatePortfolioEngineOptions } from './options.js';
+import { hashRequest, publicPosition, publicTransaction } from './results.js';
+import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
+import { checkId, decodeCursor, encodeCursor, validate } from './validation.js';
 
 /**
- * The portfolio engine. Create it with {@link createPortfolioEngine}.
+ * The portfolio engine. Create it with `createPortfolioEngine`.
  */
 export class PortfolioEngine {
   readonly store: Store;
@@ -222,7 +61,7 @@ export class PortfolioEngine {
   readonly #snapshots: ResolvedSnapshotOptions;
   readonly #scheduler: Scheduler;
 
-  /** @internal use {@link createPortfolioEngine} */
+  /** @internal use `createPortfolioEngine` */
   constructor(options: Required<CreatePortfolioEngineOptions>) {
     this.store = options.store;
     this.marketData = options.marketData;
@@ -325,7 +164,7 @@ export class PortfolioEngine {
     this.#open();
     checkId(id);
     const p = await this.store.getPortfolio(id);
-    if (!p) throw notFound(id);
+    if (!p) throw portfolioNotFound(id);
     return p;
   }
 
@@ -345,7 +184,7 @@ export class PortfolioEngine {
   }
 
   /** Renames or re-describes a portfolio. */
-  async updatePortfolio(id: string, input: { name?: string; description?: string | null }): Promise<Portfolio> {
+  async updatePortfolio(id: string, input: UpdatePortfolioInput): Promise<Portfolio> {
     this.#open();
     checkId(id);
     const v = validate(updatePortfolioSchema, input, 'input');
@@ -355,7 +194,7 @@ export class PortfolioEngine {
     if (v.name !== undefined) patch.name = v.name;
     if (v.description !== undefined) patch.description = v.description;
     const p = await this.store.updatePortfolio(id, patch);
-    if (!p) throw notFound(id);
+    if (!p) throw portfolioNotFound(id);
     this.emit({ type: 'portfolio.updated', portfolio: p });
     return p;
   }
@@ -365,9 +204,9 @@ export class PortfolioEngine {
     this.#open();
     checkId(id);
     const p = await this.store.getPortfolio(id);
-    if (!p) throw notFound(id);
+    if (!p) throw portfolioNotFound(id);
     const deleted = await this.store.deletePortfolio(id);
-    if (!deleted) throw notFound(id);
+    if (!deleted) throw portfolioNotFound(id);
     this.emit({ type: 'portfolio.deleted', portfolioId: id, ownerId: p.ownerId });
   }
 
@@ -524,7 +363,7 @@ export class PortfolioEngine {
     const cached = this.#methods.get(id);
     if (cached) return cached;
     const p = await this.store.getPortfolio(id);
-    if (!p) throw notFound(id);
+    if (!p) throw portfolioNotFound(id);
     if (this.#methods.size > 10_000) this.#methods.clear();
     this.#methods.set(id, p.costBasisMethod);
     return p.costBasisMethod;
@@ -606,7 +445,7 @@ export class PortfolioEngine {
     // Cash and positions from one consistent read: never cash from before a trade with
     // quantities from after it.
     const [state] = await this.store.readPortfolioStates([id]);
-    if (!state) throw notFound(id);
+    if (!state) throw portfolioNotFound(id);
     const prices = await this.latestPrices(state.positions.map((r) => r.symbol));
     return valuePortfolio(state.portfolio, state.positions, prices, toIso(this.clock.now()));
   }
@@ -753,48 +592,4 @@ export class PortfolioEngine {
   #open(): void {
     if (this.#closed) throw new FoliokitError('ENGINE_CLOSED', 'The engine is closed');
   }
-}
-
-function notFound(id: string): FoliokitError {
-  return new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${id}`, {
-    field: 'portfolioId',
-    portfolioId: id,
-  });
-}
-
-/**
- * Creates a portfolio engine on a store and a market-data provider.
- *
- * @example
- * ```ts
- * const engine = createPortfolioEngine({
- *   store: await createSqliteStore({ filename: 'folio.db' }),
- *   marketData: createSimulatedProvider({ seed: 42 }),
- * });
- * ```
- */
-export function createPortfolioEngine(options: CreatePortfolioEngineOptions): PortfolioEngine {
-  if (typeof options !== 'object' || options === null) {
-    throw new FoliokitError('INVALID_CONFIGURATION', 'createPortfolioEngine needs an options object');
-  }
-  const missing: string[] = [];
-  if (!options.store) missing.push('store');
-  else missing.push(...missingStoreMethods(options.store));
-  if (!options.marketData) missing.push('marketData');
-  else
-    for (const m of REQUIRED_PROVIDER_METHODS)
-      if (typeof options.marketData[m] !== 'function') missing.push(`marketData.${m}`);
-  if (missing.length > 0) {
-    throw new FoliokitError('INVALID_CONFIGURATION', `createPortfolioEngine: missing ${missing.join(', ')}`, {
-      missing,
-    });
-  }
-  return new PortfolioEngine({
-    store: guardStore(options.store),
-    marketData: options.marketData,
-    clock: options.clock ?? systemClock,
-    logger: options.logger ?? consoleLogger,
-    prices: options.prices ?? {},
-    snapshots: options.snapshots ?? {},
-  });
 }

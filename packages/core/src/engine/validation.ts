@@ -23,24 +23,6 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, root: s
   throw new FoliokitError('VALIDATION_FAILED', `${field}: ${issue?.message ?? 'invalid input'}`, { field, issues });
 }
 
-const SYMBOL_RE = /^[A-Z0-9][A-Z0-9.\-^=:_/]{0,31}$/;
-
-/** Normalises a symbol (trim, upper case) and checks its form. */
-export function normalizeSymbol(input: unknown, field = 'symbol'): string {
-  if (typeof input !== 'string') {
-    throw new FoliokitError('VALIDATION_FAILED', `${field} must be a string`, { field });
-  }
-  const symbol = input.trim().toUpperCase();
-  if (!SYMBOL_RE.test(symbol)) {
-    throw new FoliokitError(
-      'VALIDATION_FAILED',
-      `${field} must be 1 to 32 letters, digits or . - ^ = : _ / (got ${JSON.stringify(input.slice(0, 40))})`,
-      { field },
-    );
-  }
-  return symbol;
-}
-
 /** Checks a portfolio id argument. */
 export function checkId(id: unknown, field = 'portfolioId'): string {
   if (typeof id !== 'string' || id.length === 0 || id.length > 100) {

@@ -2,21 +2,22 @@
  * Historical backfill: one snapshot per calendar day, valued as of that day. The state comes from
  * the ledger (every entry executed up to the end of the day, in executed order, backdated ones
  * included), the prices from the provider's daily closes (the last earlier close carried over
- * weekends and holidays; the store's price history when the provider is down). History is fetched once per symbol per call; the ledger is replayed
- * once while walking the days, not from scratch per day; rows are upserted per (portfolio, day).
- *
- * The daily job's catch-up values missed days the same way (see `daily.ts`).
+ * weekends and holidays; the store's price history when the provider is down). History is fetched
+ * once per symbol per call (`backfill-history.ts`); the ledger is replayed once while walking the
+ * days, not from scratch per day (`backfill-walk.ts`); rows are upserted per (portfolio, day).
+ * This file holds the entry points: the range check, `backfill`, `backfillAll`, and the
+ * every-portfolio pass the daily catch-up shares.
  */
 import { z } from 'zod';
 import { validate } from '../engine/validation.js';
-import { type ErrorCode, FoliokitError, isFoliokitError, wrapError } from '../errors.js';
+import { FoliokitError, isFoliokitError, portfolioNotFound, wrapError } from '../errors.js';
 import type { BackfillAllReport, BackfillReport, PortfolioFailure, UnpricedSymbol } from '../events.js';
-import { applyLedgerEntry, emptyReplayState } from '../ledger/ledger.js';
-import { type Dec, fmt, parseDecimal } from '../money/decimal.js';
-import { formatScaled, parseScaled, pow10 } from '../money/fixed.js';
 import type { SnapshotKind, SnapshotRow, TransactionRow } from '../ports/index.js';
-import type { ResolvedSnapshotOptions, SnapshotHost } from '../snapshots/snapshots.js';
-import { dayOf, daysInclusive, endOfDay, nextDay, parseDay, toIso } from '../time.js';
+import type { SnapshotHost } from '../snapshots/host.js';
+import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
+import { dayOf, daysInclusive, endOfDay, parseDay } from '../time.js';
+import { HistoryCache, type SymbolHistory } from './backfill-history.js';
+import { walkDays } from './backfill-walk.js';
 
 /** Input of `engine.backfill` and `engine.backfillAll`: a range of calendar days, both inclusive. */
 export interface BackfillInput {
@@ -50,134 +51,6 @@ export function checkBackfillRange(input: BackfillInput, maxDays: number, nowMs:
   return { from, to };
 }
 
-// ---------------------------------------------------------------------------------------------
-// History: fetched once per symbol per call
-// ---------------------------------------------------------------------------------------------
-
-/** One symbol's closes, ascending by day; closes parsed on first use. */
-interface SymbolHistory {
-  days: string[];
-  raw: string[];
-  /** Closes as bigints scaled by 10^18; null when invalid (then not used); undefined until parsed. */
-  parsed: Array<bigint | null | undefined>;
-  unknown: boolean;
-}
-
-/** Daily closes of every symbol a call needs, fetched once each (concurrent requests share the fetch). */
-export class HistoryCache {
-  readonly #host: SnapshotHost;
-  readonly #range: { from: string; to: string };
-  readonly #cache = new Map<string, Promise<SymbolHistory>>();
-
-  constructor(host: SnapshotHost, range: { from: string; to: string }) {
-    this.#host = host;
-    this.#range = range;
-  }
-
-  get(symbol: string): Promise<SymbolHistory> {
-    let p = this.#cache.get(symbol);
-    if (!p) {
-      p = this.#fetch(symbol);
-      this.#cache.set(symbol, p);
-    }
-    return p;
-  }
-
-  async #fetch(symbol: string): Promise<SymbolHistory> {
-    let bars: Awaited<ReturnType<SnapshotHost['marketData']['getDailyHistory']>>;
-    try {
-      bars = await this.#host.marketData.getDailyHistory(symbol, this.#range);
-    } catch (error) {
-      if (isFoliokitError(error) && error.code === 'UNKNOWN_SYMBOL')
-        return { days: [], raw: [], parsed: [], unknown: true };
-      // The provider is down: the price history the store kept (the price book records it) will do.
-      const stored = await this.#host.store.listDailyBars(symbol, this.#range).catch(() => []);
-      if (stored.length > 0) {
-        this.#host.logger.warn('Daily history from the store: the provider failed', { symbol, error: String(error) });
-        return {
-          days: stored.map((b) => b.day),
-          raw: stored.map((b) => b.close),
-          parsed: new Array(stored.length),
-          unknown: false,
-        };
-      }
-      const why = error instanceof Error ? error.message : String(error);
-      throw new FoliokitError(
-        'PRICE_UNAVAILABLE',
-        `No daily history for ${symbol}: the market-data provider failed (${why})`,
-        { symbol, providerCode: isFoliokitError(error) ? error.code : undefined },
-        { cause: error },
-      );
-    }
-    if (!Array.isArray(bars)) {
-      throw new FoliokitError('PRICE_UNAVAILABLE', `The provider's daily history for ${symbol} is not a list`, {
-        symbol,
-      });
-    }
-    // Trust nothing: keep bars in range with a day, sort, keep the last bar of a repeated day.
-    const kept = bars.filter(
-      (b) => b && typeof b.day === 'string' && b.day >= this.#range.from && b.day <= this.#range.to,
-    );
-    let sorted = true;
-    for (let i = 1; i < kept.length; i++)
-      if ((kept[i] as { day: string }).day < (kept[i - 1] as { day: string }).day) sorted = false;
-    if (!sorted) kept.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
-    const days: string[] = [];
-    const raw: string[] = [];
-    for (const b of kept) {
-      if (days.length > 0 && days[days.length - 1] === b.day) {
-        raw[raw.length - 1] = String(b.close);
-      } else {
-        days.push(b.day);
-        raw.push(String(b.close));
-      }
-    }
-    return { days, raw, parsed: new Array(days.length), unknown: false };
-  }
-}
-
-/** Scale of quantities and closes (the engine accepts at most 18 decimals). */
-const Q = 18;
-/** Scale of amounts: a quantity times a price has at most 36 decimals. */
-const V = 36;
-const MAX_CLOSE = pow10(18) * pow10(Q);
-
-/**
- * The close at index i as a bigint scaled by 10^18, parsed once; null when it is not a positive
- * decimal within the engine's limits (then it is not used, never guessed).
- */
-function closeAt(h: SymbolHistory, i: number): bigint | null {
-  let v = h.parsed[i];
-  if (v === undefined) {
-    const raw = h.raw[i] as string;
-    v = parseScaled(raw, Q);
-    if (v === null) {
-      // Not plain (an exponent, spaces): read it as the API reads any decimal.
-      try {
-        v = parseScaled(fmt(parseDecimal(raw, 'close')), Q);
-      } catch {
-        v = null;
-      }
-    }
-    if (v !== null && (v <= 0n || v > MAX_CLOSE)) v = null;
-    h.parsed[i] = v;
-  }
-  return v;
-}
-
-/** A decimal the ledger produced, as a scaled bigint. @throws `STORE_ERROR` when it is not exact at that scale */
-function scaled(value: Dec, scale: number, what: string): bigint {
-  const v = parseScaled(fmt(value), scale);
-  if (v === null) {
-    throw new FoliokitError('STORE_ERROR', `A ${what} in the ledger has more than ${scale} decimals: ${fmt(value)}`);
-  }
-  return v;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The walk over days
-// ---------------------------------------------------------------------------------------------
-
 /** Every ledger entry of a portfolio executed at or before `until`, oldest first. */
 export async function loadLedger(host: SnapshotHost, portfolioId: string, until: string): Promise<TransactionRow[]> {
   const out: TransactionRow[] = [];
@@ -196,188 +69,6 @@ export async function loadLedger(host: SnapshotHost, portfolioId: string, until:
     before = { executedAt: last.executedAt, id: last.id };
   }
   return out;
-}
-
-interface SymbolWalk {
-  symbol: string;
-  hist: SymbolHistory;
-  /** Index of the bar in force (last bar with day <= current day), -1 before the first. */
-  ptr: number;
-  /** The close in force, scaled by 10^18, or null before the first valid close. */
-  close: bigint | null;
-  /** Quantity held, scaled by 10^18. */
-  quantity: bigint;
-  /** Cost basis, scaled by 10^36. */
-  costBasis: bigint;
-  /** quantity × close (scaled by 10^36) while both are unchanged. */
-  value: bigint | null;
-}
-
-interface WalkOutput {
-  rows: SnapshotRow[];
-  unpriced: Map<string, UnpricedSymbol>;
-}
-
-/**
- * Walks days `start`..`to` once, applying each entry when its day comes and advancing each
- * symbol's close, and emits a row for each day in `emit` (every day when null). Only what changed
- * is recomputed: cost basis and flags when the holdings (or the set of priced symbols) change,
- * market value when a close or a quantity does; the sums run exactly on scaled bigints.
- */
-function walk(
-  portfolioId: string,
-  entries: readonly TransactionRow[],
-  start: string,
-  to: string,
-  emit: ReadonlySet<string> | null,
-  kind: SnapshotKind,
-  histories: ReadonlyMap<string, SymbolHistory>,
-  nowMs: number,
-): WalkOutput {
-  const state = emptyReplayState();
-  const walks: SymbolWalk[] = [...histories.keys()].sort().map((symbol) => ({
-    symbol,
-    hist: histories.get(symbol) as SymbolHistory,
-    ptr: -1,
-    close: null,
-    quantity: 0n,
-    costBasis: 0n,
-    value: null,
-  }));
-  const bySymbol = new Map(walks.map((w) => [w.symbol, w]));
-  const nowIso = toIso(nowMs);
-  const rows: SnapshotRow[] = [];
-  const unpriced = new Map<string, UnpricedSymbol>();
-  let i = 0;
-  let cashText = '0';
-  let cash = 0n;
-  let netDeposits = '0';
-  let realizedPnl = '0';
-  // Recomputed when the holdings or the set of priced symbols change.
-  let held: SymbolWalk[] = [];
-  let costBasis = 0n;
-  let costBasisText = '0';
-  let flags: string[] = [];
-  let missing: string[] = [];
-  let structureDirty = true;
-  // Recomputed when a close or a quantity changes.
-  let figures: Pick<SnapshotRow, 'marketValue' | 'totalValue' | 'unrealizedPnl'> | null = null;
-
-  for (let day = start; day <= to; day = nextDay(day)) {
-    const eod = endOfDay(day);
-    let valueDirty = figures === null;
-    if (i < entries.length && (entries[i] as TransactionRow).executedAt <= eod) {
-      do {
-        const t = entries[i] as TransactionRow;
-        applyLedgerEntry(state, t);
-        if (t.symbol !== null) {
-          const w = bySymbol.get(t.symbol);
-          const pos = state.positions.get(t.symbol);
-          if (w && pos) {
-            w.quantity = scaled(pos.quantity, Q, 'quantity');
-            w.costBasis = scaled(pos.costBasis, V, 'cost basis');
-            w.value = null;
-          }
-        }
-        i++;
-      } while (i < entries.length && (entries[i] as TransactionRow).executedAt <= eod);
-      cashText = fmt(state.cash);
-      cash = scaled(state.cash, V, 'cash amount');
-      netDeposits = fmt(state.netDeposits);
-      realizedPnl = fmt(state.realizedPnl);
-      structureDirty = true;
-      valueDirty = true;
-    }
-    for (const w of walks) {
-      const days = w.hist.days;
-      let p = w.ptr;
-      while (p + 1 < days.length && (days[p + 1] as string) <= day) p++;
-      if (p !== w.ptr) {
-        // The newest bar with a valid close at or before this day.
-        let q = p;
-        let close: bigint | null = null;
-        while (q > w.ptr && (close = closeAt(w.hist, q)) === null) q--;
-        w.ptr = p;
-        if (close !== null && close !== w.close) {
-          if (w.close === null && w.quantity !== 0n) structureDirty = true;
-          w.close = close;
-          w.value = null;
-          if (w.quantity !== 0n) valueDirty = true;
-        }
-      }
-    }
-    if (structureDirty) {
-      held = [];
-      costBasis = 0n;
-      flags = [];
-      missing = [];
-      for (const w of walks) {
-        if (w.quantity === 0n) continue;
-        if (w.close === null) {
-          flags.push(`${w.symbol}:unpriced`);
-          missing.push(w.symbol);
-          continue;
-        }
-        held.push(w);
-        costBasis += w.costBasis;
-      }
-      costBasisText = formatScaled(costBasis, V);
-      structureDirty = false;
-      valueDirty = true;
-    }
-    if (valueDirty) {
-      let marketValue = 0n;
-      for (const w of held) {
-        if (w.value === null) w.value = w.quantity * (w.close as bigint);
-        marketValue += w.value;
-      }
-      figures = {
-        marketValue: formatScaled(marketValue, V),
-        totalValue: formatScaled(cash + marketValue, V),
-        unrealizedPnl: formatScaled(marketValue - costBasis, V),
-      };
-    }
-    if (emit !== null && !emit.has(day)) continue;
-    const f = figures as NonNullable<typeof figures>;
-    rows.push({
-      portfolioId,
-      at: earlier(eod, nowIso),
-      day,
-      kind,
-      cash: cashText,
-      marketValue: f.marketValue,
-      totalValue: f.totalValue,
-      costBasis: costBasisText,
-      unrealizedPnl: f.unrealizedPnl,
-      realizedPnl,
-      netDeposits,
-      // Rows share a day's flags array: it is replaced, never mutated, when the holdings change.
-      flags,
-    });
-    for (const s of missing) {
-      const u = unpriced.get(s);
-      if (u) {
-        u.days++;
-        u.lastDay = day;
-      } else {
-        const w = bySymbol.get(s) as SymbolWalk;
-        unpriced.set(s, {
-          symbol: s,
-          days: 1,
-          firstDay: day,
-          lastDay: day,
-          reason: w.hist.unknown ? 'unknown-symbol' : 'no-close-yet',
-        });
-      }
-    }
-  }
-  return { rows, unpriced };
-}
-
-/** The earlier of two ISO instants or days (they compare as text). */
-export function earlier(a: string, b: string): string {
-  if (a < b) return a;
-  return b;
 }
 
 /** The later of two ISO instants or days. */
@@ -422,7 +113,7 @@ export async function historyRows(
   const histories = new Map<string, SymbolHistory>();
   for (let k = 0; k < symbols.length; k++) histories.set(symbols[k] as string, fetched[k] as SymbolHistory);
   const emit = days ? new Set(days.filter((d) => d >= start)) : null;
-  const out = walk(portfolioId, entries, start, range.to, emit, kind, histories, host.clock.now());
+  const out = walkDays(portfolioId, entries, start, range.to, emit, kind, histories, host.clock.now());
   const skippedDays = days ? days.length - out.rows.length : daysInclusive(range.from, start) - 1;
   return { rows: out.rows, firstDay: out.rows[0]?.day ?? null, skippedDays, unpriced: [...out.unpriced.values()] };
 }
@@ -437,12 +128,7 @@ export async function backfillPortfolio(
   const started = performance.now();
   const range = checkBackfillRange(input, options.maxBackfillDays, host.clock.now());
   const portfolio = await host.store.getPortfolio(portfolioId);
-  if (!portfolio) {
-    throw new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${portfolioId}`, {
-      field: 'portfolioId',
-      portfolioId,
-    });
-  }
+  if (!portfolio) throw portfolioNotFound(portfolioId);
   const total = daysInclusive(range.from, range.to);
   host.emit({ type: 'backfill.progress', portfolioId, unit: 'days', done: 0, total });
   const cache = new HistoryCache(host, { from: minusDays(range.from, options.backfillLookbackDays), to: range.to });

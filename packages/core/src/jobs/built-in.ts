@@ -15,18 +15,14 @@
 import { z } from 'zod';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import type { PortfolioRow, SnapshotRow } from '../ports/index.js';
-import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from '../snapshots/snapshots.js';
+import type { SnapshotHost } from '../snapshots/host.js';
+import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
 import { dayOf, toIso } from '../time.js';
+import { computeSnapshot, snapshotBase } from '../valuation/snapshot.js';
 import { type DailySnapshotReport, runDailyHistory, runDailyLatest } from './daily.js';
 import { DEFAULT_POLL_INTERVAL_MS, type PollerHost, PRICE_POLLER_JOB, pricePollerJob } from './price-poller.js';
-import {
-  type CompiledSchedule,
-  compileSchedule,
-  type JobContext,
-  type JobDefinition,
-  type Scheduler,
-  type SchedulerStatus,
-} from './scheduler.js';
+import { type CompiledSchedule, compileSchedule } from './schedule.js';
+import type { JobContext, JobDefinition, Scheduler, SchedulerStatus } from './scheduler.js';
 
 /** Name of the interval snapshot job. */
 export const INTERVAL_JOB = 'interval-snapshots';
@@ -156,21 +152,7 @@ function intervalJob(
             continue;
           }
           try {
-            snapshots.push(
-              computeSnapshot(
-                {
-                  portfolioId: p.id,
-                  at,
-                  day,
-                  kind: 'interval',
-                  cash: p.cash,
-                  netDeposits: p.netDeposits,
-                  realizedPnl: p.realizedPnl,
-                },
-                list,
-                prices,
-              ).row,
-            );
+            snapshots.push(computeSnapshot(snapshotBase(p.id, p, 'interval', at, day), list, prices).row);
           } catch (error) {
             failed++;
             host.logger.warn('An interval snapshot could not be computed', { portfolioId: p.id, error: String(error) });

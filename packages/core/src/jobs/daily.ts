@@ -17,9 +17,12 @@ import { validate } from '../engine/validation.js';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import type { PortfolioFailure } from '../events.js';
 import type { PortfolioRow, SnapshotRow, Store } from '../ports/index.js';
-import { computeSnapshot, type ResolvedSnapshotOptions, type SnapshotHost } from '../snapshots/snapshots.js';
+import type { SnapshotHost } from '../snapshots/host.js';
+import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
 import { dayOf, endOfDay, parseDay, toIso } from '../time.js';
-import { earlier, historyForAll } from './backfill.js';
+import { computeSnapshot, snapshotBase } from '../valuation/snapshot.js';
+import { historyForAll } from './backfill.js';
+import { earlier } from './backfill-walk.js';
 
 /** What a daily run did for one day. */
 export interface DailySnapshotReport {
@@ -107,19 +110,7 @@ async function latestBatch(
   const rows: SnapshotRow[] = [];
   for (const { portfolio: p, positions } of states) {
     try {
-      const { row, unpriced } = computeSnapshot(
-        {
-          portfolioId: p.id,
-          at,
-          day,
-          kind: 'daily',
-          cash: p.cash,
-          netDeposits: p.netDeposits,
-          realizedPnl: p.realizedPnl,
-        },
-        positions,
-        prices,
-      );
+      const { row, unpriced } = computeSnapshot(snapshotBase(p.id, p, 'daily', at, day), positions, prices);
       if (unpriced.length > 0) {
         throw new FoliokitError('PRICE_UNAVAILABLE', `No price anywhere for ${unpriced.join(', ')}`, {
           field: 'symbol',

@@ -10,35 +10,14 @@
  * tick is retried after `retryDelayMs` until the next tick is due, so a tick whose runner dies is
  * finished by another instance.
  *
- * croner only computes cron times here (`new Cron(expr, { timezone, paused: true })`, never named,
- * never given a callback): croner's own timers and its process-wide registry of named jobs stay
- * out of it.
+ * Schedules are compiled in `schedule.ts`; run records live in `job-runs.ts`.
  */
-import { hostname } from 'node:os';
-import { Cron } from 'croner';
 import { type ErrorCode, FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import type { FoliokitEvent, JobTrigger } from '../events.js';
-import type { Clock, ExclusiveResult, JobRunQuery, JobRunRow, Logger, Store, TimerHandle } from '../ports/index.js';
+import type { Clock, ExclusiveResult, Logger, Store, TimerHandle } from '../ports/index.js';
 import { toIso } from '../time.js';
-
-/** When a job runs: every `everyMs` (aligned to multiples of it since the epoch), or on a cron expression. */
-export type JobSchedule =
-  | { everyMs: number }
-  | {
-      /** Five or six fields (`'0 0 * * *'`: midnight). */
-      cron: string;
-      /** IANA time zone of the expression. @default 'UTC' */
-      timezone?: string;
-    };
-
-/** The job-run records, as the scheduler and jobs see them (the store's, or in memory). */
-export interface JobRuns {
-  get(job: string, runKey: string): Promise<JobRunRow | null>;
-  save(row: JobRunRow): Promise<void>;
-  list(job: string, query: JobRunQuery): Promise<JobRunRow[]>;
-  /** Deletes finished runs (of one job, or all) started before an instant. */
-  prune(startedBefore: string, job?: string): Promise<number>;
-}
+import { defaultInstanceId, type JobRuns, jobRunsOf } from './job-runs.js';
+import { type CompiledSchedule, compileSchedule, type JobSchedule } from './schedule.js';
 
 /** What a job's `run` receives. */
 export interface JobContext {
@@ -125,138 +104,6 @@ export type TickOutcome =
 /** Longest single timer: long waits re-arm, so a sleeping laptop or a clock change never strands a job. */
 const MAX_TIMER_MS = 3_600_000;
 const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-/** A compiled schedule. */
-export interface CompiledSchedule {
-  describe: string;
-  period: number;
-  /** The first tick strictly after `ms`, or null when there is none. */
-  next(ms: number): number | null;
-  /** The latest tick at or before `ms`, or null. */
-  prev(ms: number): number | null;
-  /** Ticks in (fromMs, toMs], oldest first, at most `max`. */
-  between(fromMs: number, toMs: number, max: number): number[];
-}
-
-/** Compiles and validates a schedule. @throws `VALIDATION_FAILED` */
-export function compileSchedule(schedule: JobSchedule, field = 'schedule'): CompiledSchedule {
-  if (schedule && 'everyMs' in schedule) {
-    const every = schedule.everyMs;
-    if (!Number.isInteger(every) || every < 100 || every > 366 * 86_400_000) {
-      throw new FoliokitError('VALIDATION_FAILED', `${field}.everyMs must be an integer from 100 ms to 366 days`, {
-        field: `${field}.everyMs`,
-      });
-    }
-    const next = (ms: number) => (Math.floor(ms / every) + 1) * every;
-    return {
-      describe: `every ${every} ms`,
-      period: every,
-      next,
-      prev: (ms) => Math.floor(ms / every) * every,
-      between(fromMs, toMs, max) {
-        const out: number[] = [];
-        for (let t = next(fromMs); t <= toMs && out.length < max; t += every) out.push(t);
-        return out;
-      },
-    };
-  }
-  if (!schedule || typeof (schedule as { cron?: unknown }).cron !== 'string') {
-    throw new FoliokitError('VALIDATION_FAILED', `${field} must be { everyMs } or { cron, timezone? }`, { field });
-  }
-  const { cron: expr, timezone = 'UTC' } = schedule as { cron: string; timezone?: string };
-  let cron: Cron;
-  try {
-    cron = new Cron(expr, { timezone, paused: true });
-    if (cron.nextRun(new Date(0)) === null) throw new Error('it never fires');
-  } catch (error) {
-    throw new FoliokitError(
-      'VALIDATION_FAILED',
-      `${field}: "${expr}" in ${timezone} is not a usable cron schedule (${(error as Error).message})`,
-      { field: `${field}.cron` },
-      { cause: error },
-    );
-  }
-  const next = (ms: number) => cron.nextRun(new Date(ms))?.getTime() ?? null;
-  const first = next(0) as number;
-  const period = Math.max(1000, (next(first) ?? first + 86_400_000) - first);
-  const between = (fromMs: number, toMs: number, max: number) => {
-    const out: number[] = [];
-    let t = next(fromMs);
-    while (t !== null && t <= toMs && out.length < max) {
-      out.push(t);
-      t = next(t);
-    }
-    return out;
-  };
-  return {
-    describe: `cron ${expr} (${timezone})`,
-    period,
-    next,
-    between,
-    prev(ms) {
-      // Look back in widening windows; croner only counts forwards.
-      for (const back of [3_600_000, 86_400_000, 8 * 86_400_000, 32 * 86_400_000, 367 * 86_400_000]) {
-        const ticks = between(ms - back, ms, 10_000);
-        if (ticks.length > 0) return ticks[ticks.length - 1] as number;
-      }
-      return null;
-    },
-  };
-}
-
-/** Job runs kept in memory: the fallback for a store without job-run records. */
-export function memoryJobRuns(): JobRuns {
-  const rows = new Map<string, JobRunRow>();
-  const k = (job: string, key: string) => `${job}\u0000${key}`;
-  return {
-    get: async (job, key) => rows.get(k(job, key)) ?? null,
-    save: async (row) => void rows.set(k(row.job, row.runKey), { ...row }),
-    async list(job, q) {
-      const out = [...rows.values()]
-        .filter(
-          (r) =>
-            r.job === job &&
-            (q.fromKey === undefined || r.runKey >= q.fromKey) &&
-            (q.toKey === undefined || r.runKey <= q.toKey) &&
-            (q.status === undefined || r.status === q.status),
-        )
-        .sort((a, b) => (a.runKey < b.runKey ? -1 : a.runKey > b.runKey ? 1 : 0));
-      if (q.order === 'desc') out.reverse();
-      return out.slice(0, q.limit);
-    },
-    async prune(before, job) {
-      let n = 0;
-      for (const [key, r] of rows) {
-        if (r.status !== 'running' && r.startedAt < before && (job === undefined || r.job === job)) {
-          rows.delete(key);
-          n++;
-        }
-      }
-      return n;
-    },
-  };
-}
-
-/** The store's job-run records, or memory when it has none. */
-export function jobRunsOf(store: Store): JobRuns {
-  if (store.getJobRun && store.saveJobRun && store.listJobRuns) {
-    return {
-      get: (job, key) => (store.getJobRun as NonNullable<Store['getJobRun']>)(job, key),
-      save: (row) => (store.saveJobRun as NonNullable<Store['saveJobRun']>)(row),
-      list: (job, q) => (store.listJobRuns as NonNullable<Store['listJobRuns']>)(job, q),
-      prune: (before, job) =>
-        store.deleteJobRuns
-          ? store.deleteJobRuns({ startedBefore: before, ...(job !== undefined ? { job } : {}) })
-          : Promise.resolve(0),
-    };
-  }
-  return memoryJobRuns();
-}
-
-/** A default instance id: host, process and a random suffix. */
-export function defaultInstanceId(): string {
-  return `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-}
 
 interface JobState {
   def: JobDefinition;

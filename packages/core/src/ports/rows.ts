@@ -83,20 +83,33 @@ export interface TransactionRow {
   createdAt: string;
 }
 
+/**
+ * A portfolio's totals, as valuations and snapshots report them (computed once, by the valuation
+ * kernel). Positions with no price at all are left out of market value and cost basis.
+ */
+export interface PortfolioTotals {
+  /** Σ quantity × price of priced positions (stale prices included). */
+  marketValue: string;
+  /** cash + marketValue. */
+  totalValue: string;
+  /** Σ costBasis of priced positions. */
+  costBasis: string;
+  /** marketValue − costBasis. */
+  unrealizedPnl: string;
+  /** Realized P&L of every sell. */
+  realizedPnl: string;
+  /** Deposits minus withdrawals. */
+  netDeposits: string;
+}
+
 /** A point-in-time valuation of a portfolio. */
-export interface SnapshotRow {
+export interface SnapshotRow extends PortfolioTotals {
   portfolioId: string;
   at: string;
   day: string;
   kind: SnapshotKind;
   cash: string;
-  marketValue: string;
-  totalValue: string;
-  costBasis: string;
-  unrealizedPnl: string;
-  realizedPnl: string;
-  netDeposits: string;
-  /** Symbols valued at a stale (last known) price, or left out for want of any price. */
+  /** `SYM:stale` for a symbol valued at a last known price, `SYM:unpriced` for one left out for want of any. */
   flags: string[];
 }
 

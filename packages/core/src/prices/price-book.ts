@@ -8,7 +8,7 @@
 
 import { FoliokitError, isFoliokitError } from '../errors.js';
 import type { PriceChange } from '../events.js';
-import { type Dec, fmt, parseDecimal } from '../money/decimal.js';
+import { type Dec, dec, fmt, parseDecimal } from '../money/decimal.js';
 import type {
   DailyBar,
   DailyBarRow,
@@ -18,8 +18,9 @@ import type {
   Store,
   SymbolPriceRow,
 } from '../ports/index.js';
-import { type Clock, parseInstant, toIso } from '../time.js';
+import { type Clock, toIso } from '../time.js';
 import type { KnownPrice } from '../valuation/portfolio.js';
+import { findBarFault, findQuoteFault } from './validate.js';
 
 /** What a refresh did. */
 export interface PriceRefreshReport {
@@ -165,7 +166,7 @@ export class PriceBook {
           if (!report.unknown.includes(s)) report.failed.push({ symbol: s, code: 'PRICE_UNAVAILABLE' });
           continue;
         }
-        const valid = validQuote(q);
+        const valid = validQuote(q, s);
         if (!valid) {
           report.failed.push({ symbol: s, code: 'PROVIDER_INVALID_RESPONSE' });
           this.#o.logger.warn('Ignored an invalid quote', { symbol: s, price: String(q.price), source: q.source });
@@ -307,7 +308,7 @@ export class PriceBook {
   }
 
   #fromRow(row: SymbolPriceRow, now: number): Entry | null {
-    const valid = validQuote({ symbol: row.symbol, price: row.price, at: row.at, source: row.source });
+    const valid = validQuote({ symbol: row.symbol, price: row.price, at: row.at, source: row.source }, row.symbol);
     if (!valid) return null;
     // Known, but not confirmed by the provider in this process: due for a refresh.
     return {
@@ -320,52 +321,27 @@ export class PriceBook {
   }
 }
 
-/** A quote's price and instant, or null when either is unusable. */
-function validQuote(q: Quote): { price: Dec; text: string; at: string; source: string } | null {
-  let price: Dec;
-  try {
-    price = parseDecimal(q.price, 'price');
-  } catch {
-    return null;
-  }
-  if (!price.isPositive() || price.isZero()) return null;
-  let at: string;
-  try {
-    at = toIso(parseInstant(q.at, 'at'));
-  } catch {
-    return null;
-  }
-  return { price, text: fmt(price), at, source: String(q.source ?? 'unknown') };
+/** A quote's price and instant, or null when the quote fails the shared validation. */
+function validQuote(q: Quote, symbol: string): { price: Dec; text: string; at: string; source: string } | null {
+  if (findQuoteFault(q, symbol) !== null) return null;
+  const price = dec(q.price);
+  return { price, text: fmt(price), at: toIso(Date.parse(q.at)), source: q.source };
 }
 
-function positiveOrNull(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  try {
-    const d = parseDecimal(value, 'bar');
-    return d.isNegative() ? null : fmt(d);
-  } catch {
-    return null;
-  }
-}
+const optional = (value: string | undefined): string | null => (value === undefined ? null : fmt(dec(value)));
 
+/** A bar as a price-history row, or null when it fails the shared validation. */
 function validBar(symbol: string, b: DailyBar, source: string): DailyBarRow | null {
-  if (typeof b.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(b.day)) return null;
-  let close: Dec;
-  try {
-    close = parseDecimal(b.close, 'close');
-  } catch {
-    return null;
-  }
-  if (!close.isPositive() || close.isZero()) return null;
+  if (findBarFault(b, symbol) !== null) return null;
   return {
     symbol,
     day: b.day,
-    open: positiveOrNull(b.open),
-    high: positiveOrNull(b.high),
-    low: positiveOrNull(b.low),
-    close: fmt(close),
-    adjClose: positiveOrNull(b.adjClose),
-    volume: positiveOrNull(b.volume),
+    open: optional(b.open),
+    high: optional(b.high),
+    low: optional(b.low),
+    close: fmt(dec(b.close)),
+    adjClose: optional(b.adjClose),
+    volume: optional(b.volume),
     source,
   };
 }

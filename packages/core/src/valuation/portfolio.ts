@@ -1,20 +1,19 @@
 /**
- * Valuation math, pure: positions × prices → valued positions and totals. Exact decimals for every
- * amount; percentages and weights are statistics and may go through binary floats (DESIGN.md).
+ * Portfolio valuation, pure: positions × prices → valued positions and totals. The totals and each
+ * position's amounts come from the totals kernel (`kernel.ts`), exact; percentages and weights are
+ * statistics and may go through binary floats (DESIGN.md).
  */
-
-import type { Valuation, ValuedPosition } from '../engine/types.js';
-import { type Dec, dec, divideToString, fmt, ZERO } from '../money/decimal.js';
+import { divideToString } from '../money/decimal.js';
 import type { PortfolioRow, PositionRow } from '../ports/index.js';
+import { type HoldingPrice, valueHoldings } from './kernel.js';
+import type { Valuation, ValuedPosition } from './types.js';
 
 /** A price the engine knows for a symbol. */
-export interface KnownPrice {
-  price: Dec;
+export interface KnownPrice extends HoldingPrice {
   /** `price` printed once, canonically. */
   text: string;
   at: string;
   source: string;
-  stale: boolean;
 }
 
 /**
@@ -39,16 +38,10 @@ export function valuePortfolio(
   prices: ReadonlyMap<string, KnownPrice>,
   at: string,
 ): Valuation {
-  const cash = dec(portfolio.cash);
-  let marketValue = ZERO;
-  let costBasis = ZERO;
-  const unpriced: string[] = [];
-  const stale: string[] = [];
   const positions: ValuedPosition[] = [];
+  /** Each position's market value as a number, NaN when unpriced: for the weights. */
   const mvNumbers: number[] = [];
-  for (const row of rows) {
-    if (row.quantity === '0') continue;
-    const known = prices.get(row.symbol);
+  const { totals, unpriced, stale } = valueHoldings(portfolio.cash, rows, prices, (row, known, amounts) => {
     const position: ValuedPosition = {
       symbol: row.symbol,
       quantity: row.quantity,
@@ -65,29 +58,21 @@ export function valuePortfolio(
       unrealizedPnlPercent: null,
       weight: null,
     };
-    if (known) {
-      const cost = dec(row.costBasis);
-      const mv = dec(row.quantity).times(known.price);
-      const pnl = mv.minus(cost);
-      marketValue = marketValue.plus(mv);
-      costBasis = costBasis.plus(cost);
+    if (known && amounts) {
       position.price = known.text;
       position.priceAt = known.at;
       position.priceSource = known.source;
       position.stale = known.stale;
-      position.marketValue = fmt(mv);
-      position.unrealizedPnl = fmt(pnl);
-      position.unrealizedPnlPercent = ratioText(pnl.toNumber() * 100, cost.toNumber(), 4);
-      if (known.stale) stale.push(row.symbol);
-      mvNumbers.push(mv.toNumber());
+      position.marketValue = amounts.marketValue;
+      position.unrealizedPnl = amounts.unrealizedPnl;
+      position.unrealizedPnlPercent = ratioText(Number(amounts.unrealizedPnl) * 100, Number(row.costBasis), 4);
+      mvNumbers.push(Number(amounts.marketValue));
     } else {
-      unpriced.push(row.symbol);
       mvNumbers.push(Number.NaN);
     }
     positions.push(position);
-  }
-  const totalValue = cash.plus(marketValue);
-  const total = totalValue.toNumber();
+  });
+  const total = Number(totals.totalValue);
   for (let i = 0; i < positions.length; i++) {
     const mv = mvNumbers[i] as number;
     if (!Number.isNaN(mv)) (positions[i] as ValuedPosition).weight = ratioText(mv, total, 6);
@@ -99,10 +84,10 @@ export function valuePortfolio(
     cash: portfolio.cash,
     positions,
     totals: {
-      marketValue: fmt(marketValue),
-      totalValue: fmt(totalValue),
-      costBasis: fmt(costBasis),
-      unrealizedPnl: fmt(marketValue.minus(costBasis)),
+      marketValue: totals.marketValue,
+      totalValue: totals.totalValue,
+      costBasis: totals.costBasis,
+      unrealizedPnl: totals.unrealizedPnl,
       realizedPnl: portfolio.realizedPnl,
       netDeposits: portfolio.netDeposits,
     },

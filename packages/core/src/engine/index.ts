@@ -1,0 +1,16 @@
+/**
+ * The engine room: the `PortfolioEngine` façade, `createPortfolioEngine`, the inputs it validates
+ * at the boundary, how it shows rows to users, and the store runtime it wraps every store with.
+ */
+export { createPortfolioEngine } from './create.js';
+export { PortfolioEngine } from './engine.js';
+export type {
+  CashInput,
+  CreatePortfolioInput,
+  ListPortfoliosInput,
+  ListTransactionsInput,
+  TradeInput,
+  UpdatePortfolioInput,
+} from './inputs.js';
+export type { CreatePortfolioEngineOptions, PriceOptions } from './options.js';
+export type * from './types.js';

@@ -1,0 +1,6 @@
+/**
+ * The ledger room: the pure rules that plan every change (cash movements, buys and sells with
+ * average-cost or FIFO cost basis, idempotent replays), and the replay of a ledger into state.
+ */
+export { type CashCommand, type PlanOutcome, planCash, planTrade, type TradeCommand } from './plan.js';
+export { applyLedgerEntry, emptyReplayState, type ReplayState, replayLedger } from './replay.js';

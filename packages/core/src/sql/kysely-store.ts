@@ -1,0 +1,278 @@
+/**
+ * The one Kysely implementation of the {@link Store} port, shared by the SQLite and PostgreSQL
+ * adapters and open to any Kysely dialect of either database. An adapter may hand it a native hot
+ * path for the ledger change and the hot reads; whatever it does not replace runs on Kysely. Dialect
+ * differences live in this folder only (the lock clause, bucketing, advisory locks).
+ */
+import { type Kysely, Migrator, sql } from 'kysely';
+import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
+import type { Store, TransactionQuery, WatchlistRow } from '../ports/index.js';
+import { kyselyHistory } from './kysely-history.js';
+import { kyselyJobs } from './kysely-jobs.js';
+import { kyselyLedgerChange } from './kysely-ledger.js';
+import { kyselyPortfolioStates } from './kysely-states.js';
+import { migrationProvider, type SqlDialect } from './migrations.js';
+import {
+  isoOut,
+  lotFromRow,
+  portfolioFromRow,
+  portfolioToRow,
+  positionFromRow,
+  transactionFromRow,
+  transactionToRow,
+} from './rows.js';
+import type { FoliokitDatabase } from './schema.js';
+
+/**
+ * Methods an adapter may run natively in place of the Kysely ones, behind the same contract (the
+ * ledger change follows `ledger-contract.ts`). Both built-in adapters give all four.
+ */
+export type StoreHotPath = Partial<
+  Pick<Store, 'applyLedgerChange' | 'getPortfolio' | 'listPositions' | 'readPortfolioStates'>
+>;
+
+/** Options of {@link createKyselyStore}. */
+export interface KyselyStoreOptions {
+  /** A Kysely instance on the target database. The store owns it: `close()` destroys it. */
+  db: Kysely<FoliokitDatabase>;
+  /** Which SQL dialect `db` speaks. */
+  dialect: SqlDialect;
+  /** A name for logs. @default the dialect */
+  name?: string;
+  /** PostgreSQL schema to keep every table in (created when missing). @default the connection's default */
+  schema?: string;
+  /** Whether several processes may share the database. @default dialect === 'postgres' */
+  supportsMultiInstance?: boolean;
+  /** Native implementations that replace the Kysely ones. @default none: everything runs on Kysely */
+  hotPath?: StoreHotPath;
+  /** Called by `close()` after the Kysely instance is destroyed (also when destroying failed). */
+  onClose?: () => Promise<void> | void;
+}
+
+/** The Kysely store, with what adapters build on. */
+export interface KyselyStore extends Store {
+  /** The Kysely instance (scoped to the schema, when one was given). */
+  readonly db: Kysely<FoliokitDatabase>;
+  readonly dialect: SqlDialect;
+}
+
+/**
+ * Creates a PostgreSQL schema when it is missing. Looks first, so an app role without CREATE on the
+ * database can use a schema made for it; tolerates a concurrent creator (23505 on pg_namespace,
+ * 42P06 "already exists"), so several processes may open a fresh schema at once.
+ */
+async function ensurePostgresSchema(db: Kysely<FoliokitDatabase>, schema: string): Promise<void> {
+  const found = await sql<{
+    one: number;
+  }>`select 1 as one from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
+  if (found.rows.length > 0) return;
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== '23505' && code !== '42P06') throw error;
+  }
+}
+
+/** True for PostgreSQL's "schema does not exist" (3F000) about a schema other than ours. */
+function isForeignSchemaRace(error: unknown, schema: string | undefined): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code !== '3F000') return false;
+  return schema === undefined || !String((error as Error).message).includes(`"${schema}"`);
+}
+
+/** A portfolio's watchlist, ordered by symbol. */
+async function readWatch(db: Kysely<FoliokitDatabase>, portfolioId: string): Promise<WatchlistRow[]> {
+  const rows = await db
+    .selectFrom('watchlist')
+    .select(['symbol', 'added_at'])
+    .where('portfolio_id', '=', portfolioId)
+    .orderBy('symbol')
+    .execute();
+  return rows.map((r) => ({ symbol: r.symbol, addedAt: isoOut(r.added_at) }));
+}
+
+/**
+ * Builds the shared Kysely store on a Kysely instance. Adapters call this and return it wrapped
+ * with `guardStore` (the closed guard and `STORE_ERROR` wrapping live there, not here); users call
+ * `createSqliteStore` or `createPostgresStore`.
+ *
+ * @example
+ * ```ts
+ * const db = new Kysely<FoliokitDatabase>({ dialect: new SqliteDialect({ database }) });
+ * const store = guardStore(createKyselyStore({ db, dialect: 'sqlite' }));
+ * await store.migrate();
+ * ```
+ */
+export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
+  const { dialect, schema } = options;
+  const root = options.db;
+  const db = schema ? root.withSchema(schema) : root;
+  const pg = dialect === 'postgres';
+
+  const store: KyselyStore = {
+    name: options.name ?? dialect,
+    supportsMultiInstance: options.supportsMultiInstance ?? pg,
+    db,
+    dialect,
+
+    async migrate() {
+      try {
+        if (schema && pg) await ensurePostgresSchema(root, schema);
+        const migrator = new Migrator({
+          db,
+          provider: migrationProvider(dialect),
+          ...(schema ? { migrationTableSchema: schema } : {}),
+        });
+        let outcome = await migrator.migrateToLatest();
+        // Kysely's migrator introspects every table of the database before it locks; a schema that
+        // another process drops meanwhile (another tenant, another test) fails that look-up with
+        // 3F000. Nothing of ours was touched: look again.
+        for (let attempt = 1; attempt < 4 && isForeignSchemaRace(outcome.error, schema); attempt++) {
+          outcome = await migrator.migrateToLatest();
+        }
+        const { error, results } = outcome;
+        if (error) {
+          const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+          throw new FoliokitError(
+            'STORE_ERROR',
+            `Migration ${failed} failed: ${(error as Error).message ?? error}`,
+            { migration: failed },
+            { cause: error },
+          );
+        }
+      } catch (error) {
+        if (isFoliokitError(error)) throw error;
+        throw wrapError(error, 'STORE_ERROR', 'Migrations failed');
+      }
+    },
+
+    async close() {
+      try {
+        await root.destroy();
+      } finally {
+        await options.onClose?.();
+      }
+    },
+
+    async createPortfolio(row, openingDeposit) {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('portfolios').values(portfolioToRow(row)).execute();
+        if (openingDeposit) {
+          await trx.insertInto('transactions').values(transactionToRow(openingDeposit)).execute();
+        }
+      });
+    },
+
+    async getPortfolio(id) {
+      const r = await db.selectFrom('portfolios').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? portfolioFromRow(r) : null;
+    },
+
+    async listPortfolios(query) {
+      let q = db.selectFrom('portfolios').selectAll().orderBy('id').limit(query.limit);
+      if (query.ownerId !== undefined) q = q.where('owner_id', '=', query.ownerId);
+      if (query.afterId !== undefined) q = q.where('id', '>', query.afterId);
+      return (await q.execute()).map(portfolioFromRow);
+    },
+
+    async updatePortfolio(id, patch) {
+      const set: { name?: string; description?: string | null; updated_at: string } = { updated_at: patch.updatedAt };
+      if (patch.name !== undefined) set.name = patch.name;
+      if (patch.description !== undefined) set.description = patch.description;
+      // One statement: the row comes back from the update itself, so a failed read can never
+      // report an error for a change that was made.
+      const r = await db.updateTable('portfolios').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+      return r ? portfolioFromRow(r) : null;
+    },
+
+    async deletePortfolio(id) {
+      // Foreign keys cascade; the explicit deletes keep a store with foreign keys off just as clean.
+      return db.transaction().execute(async (trx) => {
+        for (const table of ['snapshots', 'watchlist', 'lots', 'positions', 'transactions'] as const) {
+          await trx.deleteFrom(table).where('portfolio_id', '=', id).execute();
+        }
+        const res = await trx.deleteFrom('portfolios').where('id', '=', id).executeTakeFirst();
+        return Number(res.numDeletedRows) > 0;
+      });
+    },
+
+    applyLedgerChange: kyselyLedgerChange(db, dialect, schema),
+
+    async listPositions(portfolioId) {
+      const rows = await db
+        .selectFrom('positions')
+        .selectAll()
+        .where('portfolio_id', '=', portfolioId)
+        .orderBy('symbol')
+        .execute();
+      return rows.map(positionFromRow);
+    },
+
+    async listLots(portfolioId, symbol) {
+      let q = db.selectFrom('lots').selectAll().where('portfolio_id', '=', portfolioId);
+      if (symbol !== undefined) q = q.where('symbol', '=', symbol);
+      const rows = await q.orderBy('symbol').orderBy('opened_at').orderBy('id').execute();
+      return rows.map(lotFromRow);
+    },
+
+    async listTransactions(portfolioId, query: TransactionQuery) {
+      const desc = (query.order ?? 'desc') === 'desc';
+      let q = db.selectFrom('transactions').selectAll().where('portfolio_id', '=', portfolioId);
+      if (query.kinds && query.kinds.length > 0) q = q.where('kind', 'in', [...query.kinds]);
+      if (query.until !== undefined) q = q.where('executed_at', '<=', query.until);
+      if (query.before) {
+        const { executedAt, id } = query.before;
+        q = q.where((eb) =>
+          desc
+            ? eb.or([
+                eb('executed_at', '<', executedAt),
+                eb.and([eb('executed_at', '=', executedAt), eb('id', '<', id)]),
+              ])
+            : eb.or([
+                eb('executed_at', '>', executedAt),
+                eb.and([eb('executed_at', '=', executedAt), eb('id', '>', id)]),
+              ]),
+        );
+      }
+      const dir = desc ? 'desc' : 'asc';
+      const rows = await q.orderBy('executed_at', dir).orderBy('id', dir).limit(query.limit).execute();
+      return rows.map(transactionFromRow);
+    },
+
+    addWatch(portfolioId, symbol, at) {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('watchlist')
+          .values({ portfolio_id: portfolioId, symbol, added_at: at })
+          .onConflict((oc) => oc.columns(['portfolio_id', 'symbol']).doNothing())
+          .execute();
+        return readWatch(trx, portfolioId);
+      });
+    },
+
+    removeWatch(portfolioId, symbol) {
+      return db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom('watchlist')
+          .where('portfolio_id', '=', portfolioId)
+          .where('symbol', '=', symbol)
+          .execute();
+        return readWatch(trx, portfolioId);
+      });
+    },
+
+    listWatch(portfolioId) {
+      return readWatch(db, portfolioId);
+    },
+
+    readPortfolioStates: kyselyPortfolioStates(db, dialect, schema),
+    ...kyselyHistory(db, dialect),
+    ...kyselyJobs(db, dialect, schema),
+  };
+
+  for (const [method, fn] of Object.entries(options.hotPath ?? {})) {
+    if (typeof fn === 'function') Object.assign(store, { [method]: fn });
+  }
+  return store;
+}

@@ -16,9 +16,9 @@ export {
   DAILY_JOB,
   type DailyJobOptions,
   type DailyJobReport,
-  INTERVAL_JOB,
   type StartSchedulerOptions,
 } from './jobs/built-in.js';
+export { INTERVAL_JOB } from './jobs/interval.js';
 export type { DailySnapshotReport, RunDailySnapshotsInput } from './jobs/daily.js';
 export { type JobRuns, memoryJobRuns } from './jobs/job-runs.js';
 export { DEFAULT_POLL_INTERVAL_MS, PRICE_POLLER_JOB } from './jobs/price-poller.js';

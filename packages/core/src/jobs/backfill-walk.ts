@@ -9,7 +9,7 @@ import { FoliokitError } from '../errors.js';
 import type { UnpricedSymbol } from '../events.js';
 import { applyLedgerEntry, emptyReplayState } from '../ledger/index.js';
 import { type Dec, fmt } from '../money/decimal.js';
-import { parseScaled } from '../money/fixed.js';
+import { formatScaled, parseScaled } from '../money/fixed.js';
 import type { SnapshotKind, SnapshotRow, TransactionRow } from '../ports/index.js';
 import { endOfDay, nextDay, toIso } from '../time.js';
 import {
@@ -96,6 +96,7 @@ export function walkDays(
   // Recomputed when the holdings or the set of priced symbols change.
   let held: SymbolWalk[] = [];
   let costBasis = 0n;
+  let costBasisText = '0';
   let flags: string[] = [];
   let missing: string[] = [];
   let structureDirty = true;
@@ -161,6 +162,7 @@ export function walkDays(
         held.push(w);
         costBasis += w.costBasis;
       }
+      costBasisText = formatScaled(costBasis, AMOUNT_SCALE);
       structureDirty = false;
       valueDirty = true;
     }
@@ -170,7 +172,7 @@ export function walkDays(
         if (w.value === null) w.value = holdingValue(w.quantity, w.close as bigint);
         marketValue += w.value;
       }
-      totals = scaledTotals(cash, marketValue, costBasis);
+      totals = scaledTotals(cash, marketValue, costBasis, AMOUNT_SCALE, costBasisText);
     }
     if (emit !== null && !emit.has(day)) continue;
     const f = totals as ComputedTotals;

@@ -81,17 +81,21 @@ export function holdingValue(quantity: bigint, price: bigint): bigint {
   return quantity * price;
 }
 
-/** The computed totals from sums scaled by `10^scale`, printed like `fmt`. */
+/**
+ * The computed totals from sums scaled by `10^scale`, printed like `fmt`. `costBasisText`: the
+ * cost basis already printed, for a caller that keeps it across calls (backfill's walk).
+ */
 export function scaledTotals(
   cash: bigint,
   marketValue: bigint,
   costBasis: bigint,
   scale: number = AMOUNT_SCALE,
+  costBasisText: string = formatScaled(costBasis, scale),
 ): ComputedTotals {
   return {
     marketValue: formatScaled(marketValue, scale),
     totalValue: formatScaled(cash + marketValue, scale),
-    costBasis: formatScaled(costBasis, scale),
+    costBasis: costBasisText,
     unrealizedPnl: formatScaled(marketValue - costBasis, scale),
   };
 }

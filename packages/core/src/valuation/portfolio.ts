@@ -3,17 +3,20 @@
  * position's amounts come from the totals kernel (`kernel.ts`), exact; percentages and weights are
  * statistics and may go through binary floats (DESIGN.md).
  */
-import { divideToString } from '../money/decimal.js';
+import { type Dec, divideToString } from '../money/decimal.js';
 import type { PortfolioRow, PositionRow } from '../ports/index.js';
-import { type HoldingPrice, valueHoldings } from './kernel.js';
+import { valueHoldings } from './kernel.js';
 import type { Valuation, ValuedPosition } from './types.js';
 
-/** A price the engine knows for a symbol. */
-export interface KnownPrice extends HoldingPrice {
+/** A price the engine knows for a symbol (what the totals kernel reads, and where it came from). */
+export interface KnownPrice {
+  price: Dec;
   /** `price` printed once, canonically. */
   text: string;
   at: string;
   source: string;
+  /** True when it is a last known price rather than a current one. */
+  stale: boolean;
 }
 
 /**

@@ -238,7 +238,7 @@ export class PriceBook {
       }
       this.#failed(error);
       const stored = await this.#o.store.listDailyBars(symbol, range);
-      if (stored.length > 0) return stored.map(barFromRow);
+      if (stored.length > 0) return stored.map(dailyBarOf);
       throw error;
     }
     const rows: DailyBarRow[] = [];
@@ -248,7 +248,7 @@ export class PriceBook {
       else this.#o.logger.warn('Ignored an invalid daily bar', { symbol, day: b.day });
     }
     if (rows.length > 0) await this.#o.store.upsertDailyBars(rows);
-    return rows.map(barFromRow);
+    return rows.map(dailyBarOf);
   }
 
   /**
@@ -346,7 +346,8 @@ function validBar(symbol: string, b: DailyBar, source: string): DailyBarRow | nu
   };
 }
 
-function barFromRow(r: DailyBarRow): DailyBar {
+/** A stored bar as the public `DailyBar`: optional fields present only when stored. */
+function dailyBarOf(r: DailyBarRow): DailyBar {
   const bar: DailyBar = { day: r.day, close: r.close };
   if (r.open !== null) bar.open = r.open;
   if (r.high !== null) bar.high = r.high;

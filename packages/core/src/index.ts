@@ -18,8 +18,8 @@ export {
   type DailyJobReport,
   type StartSchedulerOptions,
 } from './jobs/built-in.js';
-export { INTERVAL_JOB } from './jobs/interval.js';
 export type { DailySnapshotReport, RunDailySnapshotsInput } from './jobs/daily.js';
+export { INTERVAL_JOB } from './jobs/interval.js';
 export { type JobRuns, memoryJobRuns } from './jobs/job-runs.js';
 export { DEFAULT_POLL_INTERVAL_MS, PRICE_POLLER_JOB } from './jobs/price-poller.js';
 export { type CompiledSchedule, compileSchedule, type JobSchedule } from './jobs/schedule.js';

@@ -16,35 +16,32 @@ import { type BackfillInput, backfillEveryPortfolio, backfillPortfolio } from '.
 import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler } from '../jobs/built-in.js';
 import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from '../jobs/daily.js';
 import { type JobDefinition, Scheduler, type SchedulerStatus, type TickOutcome } from '../jobs/scheduler.js';
-import { planCash, planTrade } from '../ledger/index.js';
-import { type Dec, fmt, parseDecimal, ZERO } from '../money/decimal.js';
+import { fmt, parseDecimal, ZERO } from '../money/decimal.js';
 import type { Clock, Logger, MarketDataProvider, Store, TransactionRow } from '../ports/index.js';
 import { PriceBook, type PriceRefreshReport, type ProviderStatus } from '../prices/price-book.js';
 import { normalizeSymbol } from '../prices/symbols.js';
 import { type GetHistoryInput, getHistory, type History, type Snapshot } from '../snapshots/history.js';
 import { type ResolvedSnapshotOptions, resolveSnapshotOptions } from '../snapshots/options.js';
 import { recordSnapshot } from '../snapshots/record.js';
-import { planTradeSnapshot, prefetchTradePrices } from '../snapshots/trade.js';
-import { parseInstant, toIso } from '../time.js';
-import { type KnownPrice, valuePortfolio } from '../valuation/portfolio.js';
+import { toIso } from '../time.js';
+import { type KnownPrice, positionOf, valuePortfolio } from '../valuation/portfolio.js';
 import {
   type CashInput,
   type CreatePortfolioInput,
-  cashSchema,
   createPortfolioSchema,
   type ListPortfoliosInput,
   type ListTransactionsInput,
   listPortfoliosSchema,
   listTransactionsSchema,
   type TradeInput,
-  tradeSchema,
   type UpdatePortfolioInput,
   updatePortfolioSchema,
 } from './inputs.js';
 import type { CreatePortfolioEngineOptions } from './options.js';
-import { hashRequest, publicPosition, publicTransaction } from './results.js';
+import { publicTransaction } from './results.js';
+import { Trading } from './trading.js';
 import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
-import { checkId, decodeCursor, encodeCursor, validate } from './validation.js';
+import { checkId, decodeCursor, encodeCursor, validate } from '../validation.js';
 
 /**
  * The portfolio engine. Create it with `createPortfolioEngine`.
@@ -60,6 +57,7 @@ export class PortfolioEngine {
   #closed = false;
   readonly #snapshots: ResolvedSnapshotOptions;
   readonly #scheduler: Scheduler;
+  readonly #trading: Trading;
 
   /** @internal use `createPortfolioEngine` */
   constructor(options: Required<CreatePortfolioEngineOptions>) {
@@ -79,6 +77,7 @@ export class PortfolioEngine {
       batchSize: options.prices.batchSize ?? 100,
       onChange: (change) => this.emit({ type: 'price.updated', ...change }),
     });
+    this.#trading = new Trading(this, this.#snapshots);
   }
 
   // ----- events --------------------------------------------------------------------------------
@@ -210,61 +209,18 @@ export class PortfolioEngine {
     this.emit({ type: 'portfolio.deleted', portfolioId: id, ownerId: p.ownerId });
   }
 
-  // ----- cash and trades -----------------------------------------------------------------------
+  // ----- cash and trades (trading.ts) -------------------------------------------------------
 
   /** Adds cash. */
-  deposit(id: string, input: CashInput): Promise<Transaction> {
-    return this.#cash(id, input, 'deposit');
+  async deposit(id: string, input: CashInput): Promise<Transaction> {
+    this.#open();
+    return this.#trading.cash(id, input, 'deposit');
   }
 
   /** Takes cash out; never below zero (`INSUFFICIENT_CASH`). */
-  withdraw(id: string, input: CashInput): Promise<Transaction> {
-    return this.#cash(id, input, 'withdrawal');
-  }
-
-  async #cash(id: string, input: CashInput, kind: 'deposit' | 'withdrawal'): Promise<Transaction> {
+  async withdraw(id: string, input: CashInput): Promise<Transaction> {
     this.#open();
-    checkId(id);
-    const v = validate(cashSchema, input, 'input');
-    const amount = parseDecimal(v.amount, 'amount');
-    if (!amount.isPositive() || amount.isZero()) {
-      throw new FoliokitError('VALIDATION_FAILED', 'amount must be greater than zero', { field: 'amount' });
-    }
-    const nowMs = this.clock.now();
-    const executedAt = this.#executedAt(v.at, nowMs);
-    const requestHash = hashRequest({
-      kind,
-      amount: fmt(amount),
-      at: v.at === undefined ? undefined : executedAt,
-    });
-    let outcome: ReturnType<typeof planCash>['outcome'] | undefined;
-    await this.store.applyLedgerChange(
-      { portfolioId: id, ...(v.idempotencyKey !== undefined ? { idempotencyKey: v.idempotencyKey } : {}) },
-      (state) => {
-        const planned = planCash(state, {
-          kind,
-          portfolioId: id,
-          amount,
-          executedAt,
-          now: toIso(nowMs),
-          transactionId: newId('tx', nowMs),
-          requestHash,
-          ...(v.idempotencyKey !== undefined ? { idempotencyKey: v.idempotencyKey } : {}),
-        });
-        outcome = planned.outcome;
-        return planned.write;
-      },
-    );
-    const done = outcome as NonNullable<typeof outcome>;
-    const transaction = publicTransaction(done.transaction);
-    if (!done.replayed) {
-      this.emit(
-        kind === 'deposit'
-          ? { type: 'cash.deposited', portfolioId: id, transaction }
-          : { type: 'cash.withdrawn', portfolioId: id, transaction },
-      );
-    }
-    return transaction;
+    return this.#trading.cash(id, input, 'withdrawal');
   }
 
   /**
@@ -273,135 +229,7 @@ export class PortfolioEngine {
    */
   async trade(id: string, input: TradeInput): Promise<Transaction> {
     this.#open();
-    checkId(id);
-    const v = validate(tradeSchema, input, 'input');
-    const symbol = normalizeSymbol(v.symbol);
-    const quantity = parseDecimal(v.quantity, 'quantity');
-    if (quantity.isNegative() || quantity.isZero()) {
-      throw new FoliokitError('VALIDATION_FAILED', 'quantity must be greater than zero', { field: 'quantity' });
-    }
-    const fee = v.fee === undefined ? ZERO : parseDecimal(v.fee, 'fee');
-    if (fee.isNegative()) {
-      throw new FoliokitError('VALIDATION_FAILED', 'fee must not be negative', { field: 'fee' });
-    }
-    let price: Dec | undefined;
-    if (v.price !== undefined) {
-      price = parseDecimal(v.price, 'price');
-      if (price.isNegative() || price.isZero()) {
-        throw new FoliokitError('VALIDATION_FAILED', 'price must be greater than zero', { field: 'price' });
-      }
-    }
-    const nowMs0 = this.clock.now();
-    const executedAt = this.#executedAt(v.at, nowMs0);
-    const requestHash = hashRequest({
-      kind: v.side,
-      symbol,
-      quantity: fmt(quantity),
-      price: price === undefined ? undefined : fmt(price),
-      fee: fmt(fee),
-      at: v.at === undefined ? undefined : executedAt,
-    });
-    const key = v.idempotencyKey;
-    if (price === undefined) {
-      // A replay must not depend on the market: answer it before asking for a price.
-      if (key !== undefined) {
-        const replay = await this.#findReplay(id, key, requestHash);
-        if (replay) return replay;
-      }
-      price = await this.#fillPrice(symbol);
-    }
-    const fillPrice = price;
-    const portfolio = await this.#costBasisMethod(id);
-    // The post-trade snapshot: prices fetched before the transaction, the snapshot planned inside it.
-    const snapPrices = this.#snapshots.onTrade ? await prefetchTradePrices(this, id, symbol, v.at !== undefined) : null;
-    const nowMs = this.clock.now();
-    let outcome: ReturnType<typeof planTrade>['outcome'] | undefined;
-    let snapshot: Snapshot | undefined;
-    await this.store.applyLedgerChange(
-      {
-        portfolioId: id,
-        symbol,
-        loadLots: portfolio === 'fifo' && v.side === 'sell',
-        ...(snapPrices ? { loadAllPositions: true } : {}),
-        ...(key !== undefined ? { idempotencyKey: key } : {}),
-      },
-      (state) => {
-        const planned = planTrade(state, {
-          side: v.side,
-          portfolioId: id,
-          symbol,
-          quantity,
-          price: fillPrice,
-          fee,
-          executedAt,
-          now: toIso(nowMs),
-          transactionId: newId('tx', nowMs),
-          lotId: newId('lot', nowMs),
-          requestHash,
-          ...(key !== undefined ? { idempotencyKey: key } : {}),
-        });
-        outcome = planned.outcome;
-        if (planned.write && snapPrices) {
-          const fill = { symbol, price: fillPrice, stale: v.at !== undefined };
-          snapshot = planTradeSnapshot(this, state, planned.write, snapPrices, fill, nowMs);
-          planned.write.snapshot = snapshot;
-        }
-        return planned.write;
-      },
-    );
-    const done = outcome as NonNullable<typeof outcome>;
-    const transaction = publicTransaction(done.transaction);
-    if (!done.replayed) this.emit({ type: 'trade.executed', portfolioId: id, transaction });
-    const recorded = snapshot as Snapshot | undefined;
-    if (recorded && !done.replayed) this.emit({ type: 'snapshot.recorded', portfolioId: id, snapshot: recorded });
-    return transaction;
-  }
-
-  /** The cost basis method, cached per portfolio (it never changes after creation). */
-  readonly #methods = new Map<string, 'average' | 'fifo'>();
-  async #costBasisMethod(id: string): Promise<'average' | 'fifo'> {
-    const cached = this.#methods.get(id);
-    if (cached) return cached;
-    const p = await this.store.getPortfolio(id);
-    if (!p) throw portfolioNotFound(id);
-    if (this.#methods.size > 10_000) this.#methods.clear();
-    this.#methods.set(id, p.costBasisMethod);
-    return p.costBasisMethod;
-  }
-
-  async #findReplay(id: string, key: string, requestHash: string): Promise<Transaction | null> {
-    let found: Transaction | null = null;
-    // Read the keyed entry through the ledger-change path so it is consistent with concurrent writers.
-    await this.store.applyLedgerChange({ portfolioId: id, idempotencyKey: key }, (state) => {
-      if (state.existing) {
-        if (state.existing.requestHash !== requestHash) {
-          throw new FoliokitError(
-            'IDEMPOTENCY_CONFLICT',
-            `Idempotency key "${key}" was already used with different parameters`,
-            {
-              field: 'idempotencyKey',
-              transactionId: state.existing.id,
-            },
-          );
-        }
-        found = publicTransaction(state.existing);
-      }
-      return null;
-    });
-    return found;
-  }
-
-  #executedAt(at: string | Date | undefined, nowMs: number): string {
-    if (at === undefined) return toIso(nowMs);
-    const ms = parseInstant(at, 'at');
-    if (ms > nowMs) {
-      throw new FoliokitError('VALIDATION_FAILED', 'at must not be in the future', { field: 'at' });
-    }
-    return toIso(ms);
-  }
-
-  #fillPrice(symbol: string): Promise<Dec> {
-    return this.priceBook.fillPrice(symbol);
+    return this.#trading.trade(id, input);
   }
 
   // ----- reads ---------------------------------------------------------------------------------
@@ -432,7 +260,7 @@ export class PortfolioEngine {
     checkId(id);
     await this.getPortfolio(id);
     const rows = await this.store.listPositions(id);
-    return rows.filter((r) => r.quantity !== '0').map(publicPosition);
+    return rows.filter((r) => r.quantity !== '0').map(positionOf);
   }
 
   /**

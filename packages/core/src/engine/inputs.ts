@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { COST_BASIS_METHODS, TRANSACTION_KINDS } from '../ports/index.js';
-import { decimalInput, idempotencyKeyInput, instantInput } from './validation.js';
+import { decimalInput, idempotencyKeyInput, instantInput } from '../validation.js';
 
 /** Input of `engine.createPortfolio`. */
 export interface CreatePortfolioInput {

@@ -9,7 +9,7 @@
  * every-portfolio pass the daily catch-up shares.
  */
 import { z } from 'zod';
-import { validate } from '../engine/validation.js';
+import { validate } from '../validation.js';
 import { FoliokitError, isFoliokitError, portfolioNotFound, wrapError } from '../errors.js';
 import type { BackfillAllReport, BackfillReport, PortfolioFailure, UnpricedSymbol } from '../events.js';
 import type { SnapshotKind, SnapshotRow, TransactionRow } from '../ports/index.js';

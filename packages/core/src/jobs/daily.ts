@@ -13,7 +13,7 @@
  *   today's prices would misstate a past day.
  */
 import { z } from 'zod';
-import { validate } from '../engine/validation.js';
+import { validate } from '../validation.js';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import type { PortfolioFailure } from '../events.js';
 import type { PortfolioRow, SnapshotRow, Store } from '../ports/index.js';

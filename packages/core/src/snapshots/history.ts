@@ -3,7 +3,7 @@
  * optionally downsampled to the last snapshot of each hour or day.
  */
 import { z } from 'zod';
-import { validate } from '../engine/validation.js';
+import { validate } from '../validation.js';
 import { FoliokitError, portfolioNotFound } from '../errors.js';
 import type { SnapshotKind, SnapshotRow } from '../ports/index.js';
 import { SNAPSHOT_KINDS } from '../ports/index.js';

@@ -6,7 +6,7 @@
 import { type Dec, divideToString } from '../money/decimal.js';
 import type { PortfolioRow, PositionRow } from '../ports/index.js';
 import { valueHoldings } from './kernel.js';
-import type { Valuation, ValuedPosition } from './types.js';
+import type { Position, Valuation, ValuedPosition } from './types.js';
 
 /** A price the engine knows for a symbol (what the totals kernel reads, and where it came from). */
 export interface KnownPrice {
@@ -34,6 +34,18 @@ export function ratioText(numerator: number, denominator: number, places: number
   return out === '-0' ? '0' : out;
 }
 
+/** A stored position as users see it: with its average cost (cost basis ÷ quantity, 12 places). */
+export function positionOf(row: PositionRow): Position {
+  return {
+    symbol: row.symbol,
+    quantity: row.quantity,
+    costBasis: row.costBasis,
+    averageCost: row.quantity === '0' ? '0' : divideToString(row.costBasis, row.quantity),
+    realizedPnl: row.realizedPnl,
+    openedAt: row.openedAt,
+  };
+}
+
 /** Values open positions (quantity ≠ 0) of a portfolio at the given prices. */
 export function valuePortfolio(
   portfolio: PortfolioRow,
@@ -46,12 +58,7 @@ export function valuePortfolio(
   const mvNumbers: number[] = [];
   const { totals, unpriced, stale } = valueHoldings(portfolio.cash, rows, prices, (row, known, amounts) => {
     const position: ValuedPosition = {
-      symbol: row.symbol,
-      quantity: row.quantity,
-      costBasis: row.costBasis,
-      averageCost: divideToString(row.costBasis, row.quantity),
-      realizedPnl: row.realizedPnl,
-      openedAt: row.openedAt,
+      ...positionOf(row),
       price: null,
       priceAt: null,
       priceSource: null,

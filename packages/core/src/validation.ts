@@ -3,7 +3,7 @@
  * values, and one conversion of every failure into a `VALIDATION_FAILED` error naming the field.
  */
 import { z } from 'zod';
-import { FoliokitError } from '../errors.js';
+import { FoliokitError } from './errors.js';
 
 /** A decimal input: a decimal string or a number; read with `parseDecimal`. */
 export const decimalInput = z.union([z.string(), z.number()]);

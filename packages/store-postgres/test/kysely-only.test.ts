@@ -9,7 +9,7 @@ import { type RawQuery, runStoreConformance, runStoreRaceConformance } from '@fo
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll } from 'vitest';
-import { dropSchema, PG_URL, schemaName } from './support/pg.js';
+import { dropSchema, PG_URL, rawQueryOf, schemaName } from './support/pg.js';
 
 type KyselyOnlyStore = KyselyStore & { readonly pool: pg.Pool; readonly schema: string };
 
@@ -31,27 +31,7 @@ async function createKyselyOnlyStore(schema = schemaName('kysely')): Promise<Kys
   return store;
 }
 
-/** Raw SQL in a read-only transaction on the store's pool, in its schema, `?` numbered for PostgreSQL. */
-const raw =
-  (store: KyselyOnlyStore): RawQuery =>
-  async (sql, params) => {
-    let i = 0;
-    const client = await store.pool.connect();
-    try {
-      await client.query('begin read only');
-      await client.query(`set local search_path to "${store.schema}"`);
-      const { rows } = await client.query(
-        sql.replace(/\?/g, () => `$${++i}`),
-        [...params],
-      );
-      await client.query('commit');
-      client.release();
-      return rows;
-    } catch (error) {
-      client.release(true);
-      throw error;
-    }
-  };
+const raw = (store: KyselyOnlyStore): RawQuery => rawQueryOf(store);
 
 runStoreConformance({
   name: 'postgres (Kysely only, no native path)',

@@ -37,3 +37,36 @@ export async function admin<T extends Record<string, unknown> = Record<string, u
 export async function dropSchema(schema: string): Promise<void> {
   await admin(`drop schema if exists "${schema}" cascade`);
 }
+
+/** The part of a pool the raw reader needs (a `pg.Pool`, or the store's own pool). */
+interface PoolLike {
+  connect(): Promise<{
+    query(config: { text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
+    release(destroy?: boolean): void;
+  }>;
+}
+
+/**
+ * The conformance suite's raw reader for a PostgreSQL store: reads the database the store writes,
+ * bypassing its getters, in one read-only transaction on a connection of the store's pool, with the
+ * search path set to the store's schema and the suite's `?` placeholders numbered for PostgreSQL.
+ */
+export function rawQueryOf(store: { readonly pool: PoolLike; readonly schema: string }) {
+  return async (sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> => {
+    let i = 0;
+    const text = sql.replace(/\?/g, () => `$${++i}`);
+    const client = await store.pool.connect();
+    try {
+      await client.query({ text: 'begin read only' });
+      await client.query({ text: `set local search_path to "${store.schema}"` });
+      const { rows } = await client.query({ text, values: [...params] });
+      await client.query({ text: 'commit' });
+      client.release();
+      return rows as Record<string, unknown>[];
+    } catch (error) {
+      // Never hand a connection in a failed transaction back to the store's pool.
+      client.release(true);
+      throw error;
+    }
+  };
+}

@@ -24,6 +24,7 @@ import { type GetHistoryInput, getHistory, type History, type Snapshot } from '.
 import { type ResolvedSnapshotOptions, resolveSnapshotOptions } from '../snapshots/options.js';
 import { recordSnapshot } from '../snapshots/record.js';
 import { toIso } from '../time.js';
+import { checkId, decodeCursor, encodeCursor, validate } from '../validation.js';
 import { type KnownPrice, positionOf, valuePortfolio } from '../valuation/portfolio.js';
 import {
   type CashInput,
@@ -41,7 +42,6 @@ import type { CreatePortfolioEngineOptions } from './options.js';
 import { publicTransaction } from './results.js';
 import { Trading } from './trading.js';
 import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
-import { checkId, decodeCursor, encodeCursor, validate } from '../validation.js';
 
 /**
  * The portfolio engine. Create it with `createPortfolioEngine`.

@@ -16,10 +16,10 @@ import type { SnapshotHost } from '../snapshots/host.js';
 import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
 import { planTradeSnapshot, prefetchTradePrices } from '../snapshots/trade.js';
 import { parseInstant, toIso } from '../time.js';
+import { checkId, validate } from '../validation.js';
 import { type CashInput, cashSchema, type TradeInput, tradeSchema } from './inputs.js';
 import { hashRequest, publicTransaction } from './results.js';
 import type { Transaction } from './types.js';
-import { checkId, validate } from '../validation.js';
 
 /** What trading needs from the engine (the engine satisfies it). */
 export interface TradingHost extends SnapshotHost {

@@ -9,13 +9,13 @@
  * every-portfolio pass the daily catch-up shares.
  */
 import { z } from 'zod';
-import { validate } from '../validation.js';
 import { FoliokitError, isFoliokitError, portfolioNotFound, wrapError } from '../errors.js';
 import type { BackfillAllReport, BackfillReport, PortfolioFailure, UnpricedSymbol } from '../events.js';
 import type { SnapshotKind, SnapshotRow, TransactionRow } from '../ports/index.js';
 import type { SnapshotHost } from '../snapshots/host.js';
 import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
 import { dayOf, daysInclusive, endOfDay, parseDay } from '../time.js';
+import { validate } from '../validation.js';
 import { HistoryCache, type SymbolHistory } from './backfill-history.js';
 import { walkDays } from './backfill-walk.js';
 

@@ -13,13 +13,13 @@
  *   today's prices would misstate a past day.
  */
 import { z } from 'zod';
-import { validate } from '../validation.js';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import type { PortfolioFailure } from '../events.js';
 import type { PortfolioRow, SnapshotRow, Store } from '../ports/index.js';
 import type { SnapshotHost } from '../snapshots/host.js';
 import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
 import { dayOf, endOfDay, parseDay, toIso } from '../time.js';
+import { validate } from '../validation.js';
 import { computeSnapshot, snapshotBase } from '../valuation/snapshot.js';
 import { historyForAll } from './backfill.js';
 import { earlier } from './backfill-walk.js';

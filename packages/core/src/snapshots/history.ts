@@ -3,11 +3,11 @@
  * optionally downsampled to the last snapshot of each hour or day.
  */
 import { z } from 'zod';
-import { validate } from '../validation.js';
 import { FoliokitError, portfolioNotFound } from '../errors.js';
 import type { SnapshotKind, SnapshotRow } from '../ports/index.js';
 import { SNAPSHOT_KINDS } from '../ports/index.js';
 import { parseInstant, toIso } from '../time.js';
+import { validate } from '../validation.js';
 import type { SnapshotHost } from './host.js';
 
 /** A recorded snapshot, as the public API shows it. Decimals are strings. */

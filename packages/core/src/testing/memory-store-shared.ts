@@ -2,21 +2,24 @@
  * The memory store's tables that belong to no portfolio: latest prices, daily bars, job runs, and
  * the keys `runExclusive` holds (within this process).
  */
+
+import { memoryJobRuns } from '../jobs/job-runs.js';
 import type { DailyBarRow, ExclusiveResult, JobRunRow, Store, SymbolPriceRow } from '../ports/index.js';
 import { isoOut } from '../sql/rows.js';
-import { barIn, bySymbol, byText, copy, jobRunIn, jobRunOut, priceIn, type StoredJobRun } from './memory-store-rows.js';
+import { barIn, bySymbol, byText, copy, jobRunIn, jobRunOut, priceIn } from './memory-store-rows.js';
 
 /** The store methods on the shared tables. */
 export type SharedTableMethods = Pick<Store, 'upsertPrices' | 'getPrices' | 'upsertDailyBars' | 'listDailyBars'> &
   Required<Pick<Store, 'runExclusive' | 'getJobRun' | 'saveJobRun' | 'listJobRuns' | 'deleteJobRuns'>>;
 
-const runId = (job: string, runKey: string) => `${job}\u0000${runKey}`;
+/** A job run as a SQL store would give it back: normalised instants, `report` through JSON, a copy. */
+const throughStorage = (row: JobRunRow): JobRunRow => jobRunOut(jobRunIn(row));
 
 /** Creates empty shared tables and the store methods on them. */
 export function createSharedTables(): SharedTableMethods {
   const prices = new Map<string, SymbolPriceRow>();
   const bars = new Map<string, Map<string, DailyBarRow>>();
-  const jobRuns = new Map<string, StoredJobRun>();
+  const jobRuns = memoryJobRuns();
   const held = new Set<string>();
 
   return {
@@ -61,40 +64,19 @@ export function createSharedTables(): SharedTableMethods {
       }
     },
 
+    // Job runs: the scheduler's own in-memory records, each row passed through JSON like a SQL
+    // store's `report` column, and copied in and out.
     async getJobRun(job, runKey) {
-      const r = jobRuns.get(runId(job, runKey));
-      return r ? jobRunOut(r) : null;
+      const r = await jobRuns.get(job, runKey);
+      return r ? throughStorage(r) : null;
     },
 
-    async saveJobRun(row: JobRunRow) {
-      const r = jobRunIn(row);
-      jobRuns.set(runId(r.job, r.runKey), r);
-    },
+    saveJobRun: (row: JobRunRow) => jobRuns.save(throughStorage(row)),
 
     async listJobRuns(job, query) {
-      const out = [...jobRuns.values()]
-        .filter(
-          (r) =>
-            r.job === job &&
-            (query.fromKey === undefined || r.runKey >= query.fromKey) &&
-            (query.toKey === undefined || r.runKey <= query.toKey) &&
-            (query.status === undefined || r.status === query.status),
-        )
-        .sort((a, b) => byText(a.runKey, b.runKey));
-      if (query.order === 'desc') out.reverse();
-      return out.slice(0, query.limit).map(jobRunOut);
+      return (await jobRuns.list(job, query)).map(throughStorage);
     },
 
-    async deleteJobRuns(query) {
-      const before = isoOut(query.startedBefore);
-      let n = 0;
-      for (const [key, r] of jobRuns) {
-        if (r.status !== 'running' && r.startedAt < before && (query.job === undefined || r.job === query.job)) {
-          jobRuns.delete(key);
-          n++;
-        }
-      }
-      return n;
-    },
+    deleteJobRuns: (query) => jobRuns.prune(isoOut(query.startedBefore), query.job),
   };
 }

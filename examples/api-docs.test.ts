@@ -25,4 +25,8 @@ it('typedoc builds the reference with no warning', async () => {
   });
   expect(existsSync(join(out, 'index.html'))).toBe(true);
   expect(existsSync(join(out, 'modules'))).toBe(true);
+  // Core's three doors are all documented: apps, store authors (/sql), tests and authors (/testing).
+  for (const page of ['_foliokit_core.index', '_foliokit_core.sql', '_foliokit_core.testing']) {
+    expect(existsSync(join(out, 'modules', `${page}.html`)), page).toBe(true);
+  }
 }, 300_000);

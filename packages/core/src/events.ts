@@ -107,6 +107,30 @@ export interface TradeExecutedEvent {
   transaction: Transaction;
 }
 
+/** A ledger entry was voided: it stays in the ledger, marked void, and the portfolio was re-planned without it. */
+export interface TransactionVoidedEvent {
+  type: 'transaction.voided';
+  portfolioId: string;
+  /** The entry, with its `voidedAt`. */
+  transaction: Transaction;
+}
+
+/**
+ * The ledger changed under recorded history (a backdated entry or a void): daily and backfill
+ * snapshots from `from` on were recomputed from price history where it had every price; the rest
+ * (trade and interval snapshots, and days history could not price) stay flagged `ledger:stale`.
+ */
+export interface HistoryCorrectedEvent {
+  type: 'history.corrected';
+  portfolioId: string;
+  /** The instant from which the ledger changed. */
+  from: string;
+  /** Daily and backfill snapshots recomputed. */
+  recomputed: number;
+  /** Daily and backfill snapshots left flagged stale (history could not price them). */
+  stale: number;
+}
+
 /** A changed price (see the price book). */
 export interface PriceUpdatedEvent extends PriceChange {
   type: 'price.updated';
@@ -175,6 +199,8 @@ export interface FoliokitEventMap {
   'cash.deposited': CashDepositedEvent;
   'cash.withdrawn': CashWithdrawnEvent;
   'trade.executed': TradeExecutedEvent;
+  'transaction.voided': TransactionVoidedEvent;
+  'history.corrected': HistoryCorrectedEvent;
   'snapshot.recorded': SnapshotRecordedEvent;
   'job.started': JobStartedEvent;
   'job.completed': JobCompletedEvent;

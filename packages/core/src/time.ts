@@ -40,36 +40,89 @@ export function dayOf(msOrIso: number | string): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** Parses an instant input (ISO string with zone, or a `Date`) into epoch milliseconds. */
+/** The first instant the engine accepts: 0001-01-01 (there is no year 0000 in PostgreSQL). */
+const MIN_INSTANT_MS = Date.parse('0001-01-01T00:00:00.000Z');
+/** The last instant the engine accepts: the end of year 9999 (a four-digit year, as every store writes it). */
+const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Days in a month of the proleptic Gregorian calendar. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * Why the written fields of a date or time are impossible (month 13, February 30, hour 24,
+ * minute or second 60, an offset of 24 hours), or null when every one exists. `Date.parse` would
+ * roll them over silently (`2025-02-30` → March 2).
+ */
+function impossibleField(fields: readonly (string | undefined)[]): string | null {
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHour = 0, offsetMinute = 0] = fields.map(
+    (f) => Number(f ?? 0),
+  );
+  if (year < 1) return 'the year must be 0001 or later';
+  if (month < 1 || month > 12) return 'the month must be 01 to 12';
+  const days = daysInMonth(year, month);
+  if (day < 1 || day > days) return `that month has ${days} days`;
+  if (hour > 23) return 'the hour must be 00 to 23';
+  if (minute > 59 || second > 59) return 'minutes and seconds must be 00 to 59';
+  if (offsetHour > 23 || offsetMinute > 59) return 'the offset must be at most 23:59';
+  return null;
+}
+
+function invalidInstant(field: string, why: string): FoliokitError {
+  return new FoliokitError('VALIDATION_FAILED', `${field} is not a valid instant: ${why}`, { field });
+}
+
+/**
+ * Parses an instant input (ISO string with zone, a day `YYYY-MM-DD` meaning its 00:00 UTC, or a
+ * `Date`) into epoch milliseconds. Every written field must exist on the calendar and the clock
+ * (no February 30, no `T24:00`), and the instant must fall in years 0001 to 9999 UTC.
+ * @throws FoliokitError `VALIDATION_FAILED` naming `field`
+ */
 export function parseInstant(input: unknown, field: string): number {
   let ms: number;
   if (input instanceof Date) ms = input.getTime();
-  else if (typeof input === 'string' && ISO_RE.test(input)) ms = Date.parse(input);
-  else if (typeof input === 'string' && DAY_RE.test(input)) ms = Date.parse(`${input}T00:00:00Z`);
   else {
-    throw new FoliokitError(
-      'VALIDATION_FAILED',
-      `${field} must be an ISO-8601 instant with a time zone (e.g. 2026-01-31T15:00:00Z)`,
-      { field },
-    );
+    const text = typeof input === 'string' ? input : '';
+    const iso = ISO_RE.exec(text);
+    const match = iso ?? DAY_RE.exec(text);
+    if (!match) {
+      throw new FoliokitError(
+        'VALIDATION_FAILED',
+        `${field} must be an ISO-8601 instant with a time zone (e.g. 2026-01-31T15:00:00Z)`,
+        { field },
+      );
+    }
+    const why = impossibleField(match.slice(1));
+    if (why !== null) throw invalidInstant(field, why);
+    ms = Date.parse(iso ? text : `${text}T00:00:00Z`);
   }
-  if (!Number.isFinite(ms)) {
-    throw new FoliokitError('VALIDATION_FAILED', `${field} is not a valid instant`, { field });
-  }
+  if (!Number.isFinite(ms)) throw invalidInstant(field, 'it is not a date');
+  if (ms < MIN_INSTANT_MS || ms > MAX_INSTANT_MS) throw invalidInstant(field, 'it must fall in years 0001 to 9999 UTC');
   return ms;
 }
 
-/** Parses a `YYYY-MM-DD` day and checks it exists on the calendar. */
+/** True when `value` is an instant exactly as the engine writes one (`toIso` of a valid instant). */
+export function isCanonicalInstant(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    return toIso(parseInstant(value, 'instant')) === value;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses a `YYYY-MM-DD` day and checks it exists on the calendar (years 0001 to 9999). */
 export function parseDay(input: unknown, field: string): string {
-  const ms = typeof input === 'string' && DAY_RE.test(input) ? Date.parse(`${input}T00:00:00Z`) : Number.NaN;
-  // A month 13 parses to NaN, and dayOf(NaN) would throw a RangeError.
-  if (!Number.isFinite(ms) || dayOf(ms) !== input) {
+  const match = typeof input === 'string' ? DAY_RE.exec(input) : null;
+  if (!match || impossibleField(match.slice(1)) !== null) {
     throw new FoliokitError('VALIDATION_FAILED', `${field} must be a calendar day YYYY-MM-DD`, { field });
   }
-  return input;
+  return match[0];
 }
 
 /** The day after `day`. */

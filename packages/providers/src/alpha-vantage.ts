@@ -23,6 +23,7 @@ import { checkNumberOption, checkRange } from './inputs.js';
 import { quotesOneByOne } from './quotes-one-by-one.js';
 import { readPrice, readVolume } from './read-decimal.js';
 import { throwIfAborted } from './signals.js';
+import { weekdaysBetween } from './weekdays.js';
 
 /** Options of {@link createAlphaVantageProvider}. */
 export interface AlphaVantageProviderOptions {
@@ -40,7 +41,8 @@ export interface AlphaVantageProviderOptions {
   concurrency?: number;
   /**
    * `TIME_SERIES_DAILY` size: `'compact'` is the last 100 trading days, `'full'` 20+ years (a
-   * premium feature on some keys); `'auto'` asks for compact when `from` is within 120 days of today.
+   * premium feature on some keys); `'auto'` asks for compact when its 100 trading days surely reach
+   * `from`: when `from` is within the last 100 weekdays up to today (about 140 days).
    * @default 'auto'
    */
   outputsize?: 'auto' | 'compact' | 'full';
@@ -50,8 +52,17 @@ export interface AlphaVantageProviderOptions {
   headers?: Record<string, string>;
 }
 
-/** Days back within which `outputsize: 'auto'` asks for the compact series (100 trading days ≈ 145 days). */
-const COMPACT_DAYS = 120;
+/** The trading days of the compact series: its latest 100 bars. */
+const COMPACT_TRADING_DAYS = 100;
+
+/**
+ * True when the compact series (the latest 100 trading days up to `today`) reaches back to `from`.
+ * On a Monday-to-Friday market every trading day is a weekday, so 100 trading days reach at least
+ * as far back as 100 weekdays (holidays only push them further): the answer errs towards `full`.
+ */
+function compactCovers(from: string, today: string): boolean {
+  return weekdaysBetween(from, today) <= COMPACT_TRADING_DAYS;
+}
 
 /**
  * Creates an Alpha Vantage provider.
@@ -59,7 +70,9 @@ const COMPACT_DAYS = 120;
  * Answers are mapped to our errors: `{"Error Message": ...}` about a symbol is `UNKNOWN_SYMBOL`
  * (about the key, `PROVIDER_ERROR`); the throttling answers, which come as HTTP 200 with a
  * `Note` or `Information` field, are `PROVIDER_RATE_LIMITED` (with `details.retryAfterMs: 60000`
- * for the per-minute limit); `Information` about a premium-only feature is `PROVIDER_ERROR`.
+ * for the per-minute limit); `Information` about a premium-only feature is `PROVIDER_ERROR`; the
+ * notice that the `demo` key serves its examples only is `INVALID_CONFIGURATION` (`details.field:
+ * 'apiKey'`: a misconfiguration, never retried).
  * An empty `{"Global Quote": {}}` means the symbol is unknown. A quote's `at` is the close
  * (21:00Z) of its "latest trading day", or now when that is later.
  *
@@ -123,6 +136,14 @@ export function createAlphaVantageProvider(options: AlphaVantageProviderOptions)
     const notice = [body.Note, body.Information].find((v): v is string => typeof v === 'string');
     if (notice !== undefined) {
       const text = redact(notice, [apiKey]).slice(0, 300);
+      if (/\bdemo\b/i.test(text) && /api ?key/i.test(text)) {
+        // The demo key serves a few documented examples only: no retry makes it work.
+        throw new FoliokitError('INVALID_CONFIGURATION', `${name}: the demo API key was used: ${text}`, {
+          provider: name,
+          symbol,
+          field: 'apiKey',
+        });
+      }
       if (/premium/i.test(text) && !/rate limit|call frequency|requests per|calls per/i.test(text)) {
         throw new FoliokitError('PROVIDER_ERROR', `${name}: refused: ${text}`, {
           provider: name,
@@ -194,8 +215,8 @@ export function createAlphaVantageProvider(options: AlphaVantageProviderOptions)
       throwIfAborted(callOptions?.signal);
       const nonEmpty = checkRange(range);
       const key = normalizeSymbol(symbol, 'symbol', { check: false });
-      const compactFrom = dayOf(clock.now() - COMPACT_DAYS * 86_400_000);
-      const size = outputsize === 'auto' ? (range.from >= compactFrom ? 'compact' : 'full') : outputsize;
+      const size =
+        outputsize === 'auto' ? (compactCovers(range.from, dayOf(clock.now())) ? 'compact' : 'full') : outputsize;
       const body = await call({ function: 'TIME_SERIES_DAILY', symbol: key, outputsize: size }, callOptions?.signal);
       if (checkNotices(body, key)) {
         throw new FoliokitError('UNKNOWN_SYMBOL', `${name}: unknown symbol ${key}`, { symbol: key, provider: name });

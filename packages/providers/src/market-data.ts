@@ -32,7 +32,7 @@ export type MarketDataSource =
 export interface CreateMarketDataOptions {
   /** The source, or several in order of preference (the next is used while one is failing). */
   source: MarketDataSource | readonly MarketDataSource[];
-  /** Per request. @default 10_000 */
+  /** Per request: from when it is sent (a wait for a rate-limit slot does not count). @default 10_000 */
   timeoutMs?: number;
   /** Retries per call on timeouts, network errors, 5xx and 429. @default 2 */
   retries?: number;
@@ -79,6 +79,7 @@ export function createMarketData(options: CreateMarketDataOptions): MarketData {
     const spec = typeof entry === 'string' ? { source: entry } : entry;
     const field = Array.isArray(options.source) ? `source.${i}` : 'source';
     const fetchOption = options.fetch ? { fetch: options.fetch } : {};
+    /** The source with a deadline on each request (and its rate limit, where it has one). */
     let provider: MarketDataProvider;
     switch (spec.source) {
       case 'simulated': {
@@ -89,13 +90,15 @@ export function createMarketData(options: CreateMarketDataOptions): MarketData {
         pollMs = Math.min(pollMs, sim.suggestedPollIntervalMs ?? 5_000);
         return sim;
       }
-      case 'yahoo':
-        provider = createYahooProvider({
+      case 'yahoo': {
+        const yahoo = createYahooProvider({
           clock,
           ...fetchOption,
           ...('baseUrl' in spec && spec.baseUrl ? { baseUrl: spec.baseUrl } : {}),
         });
+        provider = withTimeout(yahoo, timeoutMs, { clock });
         break;
+      }
       case 'alpha-vantage': {
         if (typeof spec.apiKey !== 'string' || spec.apiKey.length === 0) {
           throw new FoliokitError('INVALID_CONFIGURATION', 'alpha-vantage needs an apiKey', {
@@ -103,15 +106,20 @@ export function createMarketData(options: CreateMarketDataOptions): MarketData {
           });
         }
         const perMinute = spec.callsPerMinute ?? 5;
-        provider = withRateLimit(
-          createAlphaVantageProvider({
-            apiKey: spec.apiKey,
-            clock,
-            ...fetchOption,
-            ...(spec.baseUrl ? { baseUrl: spec.baseUrl } : {}),
-          }),
-          { intervalCap: perMinute, interval: 60_000 },
-        );
+        const alphaVantage = createAlphaVantageProvider({
+          apiKey: spec.apiKey,
+          clock,
+          ...fetchOption,
+          ...(spec.baseUrl ? { baseUrl: spec.baseUrl } : {}),
+        });
+        // One request per symbol, each taking a slot, one at a time; the timeout inside the limit
+        // covers the request alone, never the wait for a slot.
+        provider = withRateLimit(withTimeout(alphaVantage, timeoutMs, { clock }), {
+          intervalCap: perMinute,
+          interval: 60_000,
+          concurrency: 1,
+          perSymbol: true,
+        });
         break;
       }
       default:
@@ -122,7 +130,8 @@ export function createMarketData(options: CreateMarketDataOptions): MarketData {
         );
     }
     pollMs = Math.min(pollMs, FIFTEEN_MINUTES);
-    return withRetry(withTimeout(provider, timeoutMs, { clock }), { retries, clock });
+    // Each attempt of a retry is a request of its own: it waits for its slot and gets its deadline.
+    return withRetry(provider, { retries, clock });
   });
   const failover = createFailoverProvider(providers, { cooldownMs, clock, name: 'market-data' });
   const cached = withCache(failover, { ttlMs: cacheTtlMs, clock });

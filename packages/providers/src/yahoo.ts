@@ -7,7 +7,6 @@ import {
   type Clock,
   type DailyBar,
   Dec,
-  dayOf,
   FoliokitError,
   fmt,
   type MarketDataProvider,
@@ -23,6 +22,7 @@ import { checkNumberOption, checkRange } from './inputs.js';
 import { quotesOneByOne } from './quotes-one-by-one.js';
 import { readPrice, readVolume } from './read-decimal.js';
 import { throwIfAborted } from './signals.js';
+import { zoneDay } from './zone-day.js';
 
 /** Options of {@link createYahooProvider}. */
 export interface YahooProviderOptions {
@@ -68,8 +68,10 @@ interface ChartResult {
  *
  * Quotes: one `range=1d` chart request per symbol (the batch `v7/finance/quote` endpoint now needs
  * a cookie and crumb), priced from `meta.regularMarketPrice` at `meta.regularMarketTime`. History:
- * `interval=1d` between `period1` and `period2`; days are taken in the exchange's time zone
- * (`meta.gmtoffset`); rows with a null close are skipped; other nulls leave the field out. Prices
+ * `interval=1d` between `period1` and `period2`; each bar's day is taken in the exchange's time
+ * zone at that bar's date (`meta.exchangeTimezoneName`, so a summer bar fetched in winter keeps its
+ * day; `meta.gmtoffset`, the offset at fetch time, only when the zone name is missing or unknown);
+ * rows with a null close are skipped; other nulls leave the field out. Prices
  * in minor units (GBp, ZAc, ILA) are converted to the major unit. A 404 with
  * `{"chart":{"error":{"code":"Not Found"}}}` means the symbol is unknown.
  *
@@ -275,6 +277,8 @@ export function createYahooProvider(options: YahooProviderOptions = {}): MarketD
     const adjRaw = indicators?.adjclose?.[0]?.adjclose;
     const adj = Array.isArray(adjRaw) && adjRaw.length === timestamps.length ? adjRaw : undefined;
     const offset = typeof meta.gmtoffset === 'number' && Number.isFinite(meta.gmtoffset) ? meta.gmtoffset : 0;
+    // `gmtoffset` is the offset at fetch time; the zone gives each bar the offset of its own date.
+    const dayAt = zoneDay(meta.exchangeTimezoneName, offset);
     const { divisor } = currencyOf(meta);
     const byDay = new Map<string, DailyBar>();
     for (let i = 0; i < timestamps.length; i++) {
@@ -288,7 +292,7 @@ export function createYahooProvider(options: YahooProviderOptions = {}): MarketD
       }
       const rawClose = closes[i];
       if (rawClose === null || rawClose === undefined) continue;
-      const day = dayOf((ts + offset) * 1000);
+      const day = dayAt(ts * 1000);
       if (day < range.from || day > range.to) continue;
       const read = (value: unknown, field: string): string | undefined => {
         if (value === null || value === undefined) return undefined;

@@ -1,7 +1,7 @@
 import { type FoliokitError, isFoliokitError } from '@foliokit/core';
 import { createManualClock } from '@foliokit/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAlphaVantageProvider } from '../src/index.js';
+import { createAlphaVantageProvider, withRetry } from '../src/index.js';
 import { type Reply, type SeenRequest, startServer, type TestServer } from './helpers/http-server.js';
 
 const KEY = 'SECRET-KEY-12345';
@@ -148,6 +148,24 @@ describe('createAlphaVantageProvider: quotes', () => {
       const history = await failure(provider().getDailyHistory('IBM', { from: '2025-01-01', to: '2025-01-31' }));
       expect(history.code).toBe(code);
     }
+  });
+
+  it('maps the demo-key notice to INVALID_CONFIGURATION, which is not retried', async () => {
+    server.handle(() => ({
+      body: {
+        Information:
+          'The **demo** API key is for demo purposes only. Please claim your free API key at (https://www.alphavantage.co/support/#api-key) to explore our full API offerings. It takes fewer than 20 seconds.',
+      },
+    }));
+    const clock = createManualClock('2025-03-10T15:00:00Z');
+    const retried = withRetry(provider({ clock }), { retries: 3, clock, jitter: false });
+    const error = await failure(retried.getQuotes(['MSFT']));
+    expect(error.code).toBe('INVALID_CONFIGURATION');
+    expect(error.details).toMatchObject({ provider: 'alpha-vantage', field: 'apiKey' });
+    expect(server.requests).toHaveLength(1);
+    const history = await failure(retried.getDailyHistory('MSFT', { from: '2025-03-01', to: '2025-03-07' }));
+    expect(history.code).toBe('INVALID_CONFIGURATION');
+    expect(server.requests).toHaveLength(2);
   });
 
   it('maps HTTP statuses, with Retry-After in seconds or as a date', async () => {
@@ -297,6 +315,31 @@ describe('createAlphaVantageProvider: history', () => {
     server.handle(() => ({ body: rows }));
     expect(await provider().getDailyHistory('IBM', { from: '2024-01-01', to: '2024-12-31' })).toHaveLength(1);
     expect((server.requests[0] as SeenRequest).query.get('outputsize')).toBe('full');
+  });
+
+  it('asks for compact whenever its 100 trading days reach back to `from`', async () => {
+    server.handle(() => ({ body: rows }));
+    // Today is Monday 2025-03-10. Compact is the last 100 trading days; trading days never outnumber
+    // weekdays, so a range whose start lies within the last 100 weekdays is covered.
+    const sizes: Array<[string, string]> = [
+      ['2024-11-10', 'compact'], // 120 days back
+      ['2024-10-22', 'compact'], // 139 days back: exactly 100 weekdays up to today
+      ['2024-10-21', 'full'], // 101 weekdays
+      ['2024-10-19', 'full'], // a Saturday: the weekdays are the same 101
+      ['2025-03-10', 'compact'],
+    ];
+    for (const [from, size] of sizes) {
+      server.requests.length = 0;
+      await provider().getDailyHistory('IBM', { from, to: '2025-03-10' });
+      expect([from, (server.requests[0] as SeenRequest).query.get('outputsize')]).toEqual([from, size]);
+    }
+    // From a Saturday 100 weekdays back (today a Friday): compact.
+    server.requests.length = 0;
+    await provider({ clock: createManualClock('2025-03-07T23:00:00Z') }).getDailyHistory('IBM', {
+      from: '2024-10-19',
+      to: '2025-03-07',
+    });
+    expect((server.requests[0] as SeenRequest).query.get('outputsize')).toBe('compact');
   });
 
   it('maps an invalid symbol to UNKNOWN_SYMBOL', async () => {

@@ -3,7 +3,7 @@
  * Yahoo's and Alpha Vantage's documented shapes), with failover, retry and caching composed.
  */
 import { createManualClock } from '@foliokit/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMarketData } from '../src/index.js';
 import { startServer, type TestServer } from './helpers/http-server.js';
 
@@ -44,6 +44,21 @@ afterAll(async () => {
   await yahoo.close();
   await av.close();
 });
+beforeEach(() => {
+  av.requests.length = 0;
+});
+
+/** How a promise stands once the work already under way has run: its value, its error code, or pending. */
+async function stateOf(promise: Promise<unknown>): Promise<unknown> {
+  const pending = Symbol('pending');
+  const settled = promise.then(
+    (value) => value,
+    (error: { code?: string }) => error.code,
+  );
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  const state = await Promise.race([settled, Promise.resolve(pending)]);
+  return state === pending ? 'pending' : state;
+}
 
 describe('createMarketData', () => {
   it('points at Yahoo with one option', async () => {
@@ -78,6 +93,40 @@ describe('createMarketData', () => {
     } finally {
       yahooDown = false;
     }
+  });
+
+  it('counts each Alpha Vantage request against its rate limit, not each batch', async () => {
+    const marketData = createMarketData({
+      source: { source: 'alpha-vantage', apiKey: 'a-key', baseUrl: av.url, callsPerMinute: 2 },
+      retries: 0,
+      clock: createManualClock('2025-03-10T15:00:00Z'),
+    });
+    const controller = new AbortController();
+    const batch = marketData.getQuotes(['AAPL', 'MSFT', 'IBM'], { signal: controller.signal });
+    await vi.waitFor(() => expect(av.requests.length).toBeGreaterThanOrEqual(2));
+    // Two calls a minute: the third request waits for the next minute (a real one: p-queue's timers).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(av.requests.map((request) => request.query.get('symbol'))).toEqual(['AAPL', 'MSFT']);
+    controller.abort();
+    await expect(batch).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE', details: { aborted: true } });
+  });
+
+  it('starts the timeout when the request starts, not while it waits for the rate limit', async () => {
+    const clock = createManualClock('2025-03-10T15:00:00Z');
+    const marketData = createMarketData({
+      source: { source: 'alpha-vantage', apiKey: 'a-key', baseUrl: av.url, callsPerMinute: 1 },
+      retries: 0,
+      timeoutMs: 1_000,
+      clock,
+    });
+    expect((await marketData.getQuotes(['AAPL'])).quotes.AAPL?.price).toBe('186.9');
+    const controller = new AbortController();
+    const waiting = marketData.getQuotes(['MSFT'], { signal: controller.signal });
+    await clock.advance(5_000);
+    expect(await stateOf(waiting)).toBe('pending');
+    expect(av.requests).toHaveLength(1);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE', details: { aborted: true } });
   });
 
   it('refuses a bad configuration naming the field', () => {

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { isFoliokitError } from '@foliokit/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { withRateLimit } from '../src/index.js';
@@ -98,5 +101,47 @@ describe('withRateLimit', () => {
     await first;
     await vi.advanceTimersByTimeAsync(250);
     expect(inner.calls).toHaveLength(1);
+  });
+});
+
+/** `[major, minor, patch]` of `9.1.1`. */
+const versionOf = (text: string): number[] => text.split('.').map(Number);
+
+/** Negative, zero or positive as `a` is below, equal to or above `b`. */
+const compareVersions = (a: number[], b: number[]): number =>
+  (a[0] ?? 0) - (b[0] ?? 0) || (a[1] ?? 0) - (b[1] ?? 0) || (a[2] ?? 0) - (b[2] ?? 0);
+
+describe('p-queue, which withRateLimit runs on', () => {
+  /**
+   * The first version with all withRateLimit relies on: the `strict` sliding window (9.1.0; 9.0.x
+   * ignores the option and allows a burst of 2 × intervalCap across a window boundary) and a waiting
+   * task that leaves the queue as soon as its signal aborts (9.1.1; before, only when its turn came).
+   * The two tests above fail on 9.0.1, the second also on 9.1.0.
+   */
+  const RELIED_ON = versionOf('9.1.1');
+
+  it('is declared at a range whose every version has what the limiter relies on, and installed at one', () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const range = manifest.dependencies['p-queue'] ?? '';
+    const floor = /^\^(\d+\.\d+\.\d+)$/.exec(range)?.[1];
+    expect(floor, `a caret range, not ${range}`).toBeDefined();
+    const lowest = versionOf(floor as string);
+    expect(lowest[0]).toBe(RELIED_ON[0]);
+    expect(
+      compareVersions(lowest, RELIED_ON),
+      `${range} admits versions before ${RELIED_ON.join('.')}`,
+    ).toBeGreaterThanOrEqual(0);
+
+    const entry = createRequire(import.meta.url).resolve('p-queue');
+    const installed = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+    };
+    expect(installed.name).toBe('p-queue');
+    const version = versionOf(installed.version);
+    expect(version[0]).toBe(lowest[0]);
+    expect(compareVersions(version, lowest)).toBeGreaterThanOrEqual(0);
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type FoliokitError, isFoliokitError } from '@foliokit/core';
 import { createManualClock } from '@foliokit/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -234,7 +235,7 @@ describe('createYahooProvider: history', () => {
     const nz = Date.parse('2024-01-03T22:00:00Z') / 1000;
     server.handle(() => ({
       body: chart('AIR.NZ', 0.6, {
-        meta: { currency: 'NZD', gmtoffset: 46_800 },
+        meta: { currency: 'NZD', gmtoffset: 46_800, exchangeTimezoneName: 'Pacific/Auckland' },
         timestamp: [nz, nz + DAY],
         close: [0.62, 0.63],
       }),
@@ -242,6 +243,50 @@ describe('createYahooProvider: history', () => {
     expect(await provider().getDailyHistory('AIR.NZ', { from: '2024-01-05', to: '2024-01-10' })).toEqual([
       { day: '2024-01-05', close: '0.63' },
     ]);
+  });
+
+  /** A chart answer of `fixtures/` (the shape Yahoo's chart API answers with), as JSON. */
+  const fixture = (name: string): { chart: { result: Array<Record<string, unknown>> } } =>
+    JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
+
+  it("dates each bar in the exchange's zone at the bar's date, not with the offset at fetch time", async () => {
+    // Summer bars stamped at local midnight (EDT, BST), fetched in winter (gmtoffset of EST, GMT):
+    // the fetch-time offset would put each one a day early.
+    server.handle((request) =>
+      request.path === '/v8/finance/chart/GC%3DF'
+        ? { body: fixture('yahoo-chart-gc-f-summer-2020.json') }
+        : { body: fixture('yahoo-chart-eurusd-summer-2020.json') },
+    );
+    const gold = await provider().getDailyHistory('GC=F', { from: '2020-06-30', to: '2020-07-02' });
+    expect(gold.map((bar) => [bar.day, bar.close])).toEqual([
+      ['2020-06-30', '1780.3'],
+      ['2020-07-01', '1779.9'],
+      ['2020-07-02', '1777.9'],
+    ]);
+    const euro = await provider().getDailyHistory('EURUSD=X', { from: '2020-07-01', to: '2020-07-01' });
+    expect(euro).toEqual([
+      {
+        day: '2020-07-01',
+        open: '1.1234',
+        high: '1.1285',
+        low: '1.1192',
+        close: '1.1233',
+        adjClose: '1.1233',
+        volume: '0',
+      },
+    ]);
+  });
+
+  it('falls back to gmtoffset when the zone name is missing or unknown', async () => {
+    const summer = fixture('yahoo-chart-gc-f-summer-2020.json');
+    const meta = summer.chart.result[0]?.meta as Record<string, unknown>;
+    for (const zone of [undefined, 'Mars/Olympus_Mons', '', 42]) {
+      meta.exchangeTimezoneName = zone;
+      server.handle(() => ({ body: summer }));
+      const bars = await provider().getDailyHistory('GC=F', { from: '2020-06-29', to: '2020-07-02' });
+      // 04:00Z less five hours: the evening before, as the offset says.
+      expect([zone, bars.map((bar) => bar.day)]).toEqual([zone, ['2020-06-29', '2020-06-30', '2020-07-01']]);
+    }
   });
 
   it('returns [] for a known symbol without bars in range, UNKNOWN_SYMBOL for an unknown one', async () => {

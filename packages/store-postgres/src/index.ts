@@ -3,11 +3,11 @@
  * `@foliokit/store-postgres`: the store for many app instances sharing one PostgreSQL database, on
  * `pg` and Kysely's PostgreSQL dialect.
  */
-import { FoliokitError, wrapError } from '@foliokit/core';
+import { FoliokitError, isFoliokitError, wrapError } from '@foliokit/core';
 import { createKyselyStore, type FoliokitDatabase, guardStore, type KyselyStore } from '@foliokit/core/sql';
 import { Kysely, PostgresDialect } from 'kysely';
 import { createPostgresNativePath } from './native-path.js';
-import { connectClient, PoolForKysely, type PostgresPoolLike } from './pool.js';
+import { connectClient, PoolForKysely, type PostgresPoolLike, StorePool, storeClosedError } from './pool.js';
 
 export type {
   PostgresClientLike,
@@ -42,8 +42,12 @@ export interface CreatePostgresStoreOptions {
   pool?: PostgresPoolLike | (() => Promise<PostgresPoolLike>);
   /**
    * The schema holding every table (and the migration bookkeeping), created when missing, so tests
-   * and tenants can share one database. @default the connection's current schema at open (the
-   * first existing schema of its search_path, usually `public`)
+   * and tenants can share one database. A plain identifier: 1 to 63 ASCII letters, digits, `_` or
+   * `$`, not starting with a digit or `$`, and not with `pg_` (reserved by PostgreSQL); matched
+   * case-sensitively (`Foliokit` and `foliokit` are two schemas). Anything else (a `.`, spaces,
+   * quotes, other characters) fails at creation with `INVALID_CONFIGURATION`, field `schema`.
+   * @default the connection's current schema at open (the first existing schema of its
+   * search_path, usually `public`)
    */
   schema?: string;
   /** Run migrations on open. @default true */
@@ -72,6 +76,36 @@ function invalid(message: string, field: string): FoliokitError {
   return new FoliokitError('INVALID_CONFIGURATION', `createPostgresStore: ${message}`, { field });
 }
 
+/** A schema name the store accepts: see {@link CreatePostgresStoreOptions.schema}. */
+const SCHEMA_NAME = /^(?!pg_)[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+
+function isSchemaName(schema: unknown): schema is string {
+  return typeof schema === 'string' && SCHEMA_NAME.test(schema);
+}
+
+/**
+ * Turns a driver error of a call that was under way when the store closed (Kysely's "driver has
+ * already been destroyed", a pool already ended) into `STORE_CLOSED`; other errors stay as they are.
+ */
+function closedAware<S extends object>(store: S, gate: StorePool): S {
+  const methods = store as Record<string, unknown>;
+  for (const [name, value] of Object.entries(methods)) {
+    if (typeof value !== 'function' || name === 'close') continue;
+    const fn = value as (...args: unknown[]) => Promise<unknown>;
+    methods[name] = async (...args: unknown[]) => {
+      try {
+        return await fn.apply(store, args);
+      } catch (error) {
+        if (gate.closed && !isFoliokitError(error)) {
+          throw storeClosedError(error);
+        }
+        throw error;
+      }
+    };
+  }
+  return store;
+}
+
 async function resolve(options: CreatePostgresStoreOptions): Promise<Resolved> {
   if (typeof options !== 'object' || options === null) {
     throw invalid('needs an options object with { connectionString } or { pool }', 'options');
@@ -83,11 +117,11 @@ async function resolve(options: CreatePostgresStoreOptions): Promise<Resolved> {
       connectionString === undefined ? 'pool' : 'connectionString',
     );
   }
-  if (
-    schema !== undefined &&
-    (typeof schema !== 'string' || schema.length === 0 || schema.length > 63 || schema.includes('\0'))
-  ) {
-    throw invalid('schema must be a name of 1 to 63 characters', 'schema');
+  if (schema !== undefined && !isSchemaName(schema)) {
+    throw invalid(
+      `schema must be 1 to 63 ASCII letters, digits, _ or $, starting with a letter or _ and not with pg_ (got ${JSON.stringify(schema)})`,
+      'schema',
+    );
   }
   if (typeof migrate !== 'boolean') throw invalid('migrate must be a boolean', 'migrate');
   if (maxConnections !== undefined) {
@@ -150,7 +184,9 @@ async function currentSchema(pool: PostgresPoolLike): Promise<string> {
  * strings, instants `timestamptz`, days `date`. Trades lock the portfolio row, so any number of
  * engine instances can trade on one database without a lost update.
  *
- * `close()` ends the pool only when the store created it from `connectionString`.
+ * `close()` fails every call still waiting for a connection with `STORE_CLOSED` (a transaction
+ * already under way finishes first: nothing is left half-written), then ends the pool only when
+ * the store created it from `connectionString`.
  *
  * @throws FoliokitError `INVALID_CONFIGURATION` for bad options, `STORE_ERROR` when the database
  * cannot be reached or a migration fails.
@@ -173,17 +209,29 @@ export async function createPostgresStore(options: CreatePostgresStoreOptions): 
     if (owned) await pool.end().catch(() => {});
     throw error;
   }
-  const db = new Kysely<FoliokitDatabase>({ dialect: new PostgresDialect({ pool: new PoolForKysely(pool) }) });
-  const base = createKyselyStore({
-    db,
-    dialect: 'postgres',
-    name: 'postgres',
-    supportsMultiInstance: true,
-    schema,
-    hotPath: createPostgresNativePath({ pool, schema }),
-    onClose: owned ? () => pool.end() : undefined,
-  });
-  const store: PostgresStore = guardStore(Object.assign(base, { pool, schema }));
+  // Every query of the store goes through the gate, so close() can fail what waits for a connection.
+  const gate = new StorePool(pool);
+  const db = new Kysely<FoliokitDatabase>({ dialect: new PostgresDialect({ pool: new PoolForKysely(gate) }) });
+  const base = closedAware(
+    createKyselyStore({
+      db,
+      dialect: 'postgres',
+      name: 'postgres',
+      supportsMultiInstance: true,
+      schema,
+      hotPath: createPostgresNativePath({ pool: gate, schema }),
+      onClose: owned ? () => pool.end() : undefined,
+    }),
+    gate,
+  );
+  const closeBase = base.close;
+  const close = async () => {
+    // First the gate (queued calls fail with STORE_CLOSED, leased clients come back), then Kysely
+    // and the pool the store owns.
+    await gate.close();
+    await closeBase.call(base);
+  };
+  const store: PostgresStore = guardStore(Object.assign(base, { pool, schema, close }));
 
   if (migrate) {
     try {

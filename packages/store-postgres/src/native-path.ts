@@ -20,6 +20,8 @@ import {
   assembleLedgerState,
   ledgerReadSql,
   ledgerReads,
+  ledgerWriteSql,
+  ledgerWriteStatements,
   rows,
   type StoreHotPath,
   selectSql,
@@ -60,6 +62,7 @@ export function createPostgresNativePath(
   const { pool } = options;
   const syntax = sqlSyntax('postgres', options.schema);
   const readSql = ledgerReadSql(syntax);
+  const writeSql = ledgerWriteSql(syntax);
   const portfolioSql = selectSql('portfolio', syntax);
 
   async function applyLedgerChange(request: LedgerChangeRequest, plan: LedgerPlanner): Promise<void> {
@@ -96,21 +99,25 @@ export function createPostgresNativePath(
         return;
       }
 
-      // Trip 2: every write in one statement, then COMMIT.
-      let writeResult: PostgresResultLike;
-      let commitResult: PostgresResultLike;
+      // Trip 2: every write in one statement, then COMMIT. A re-plan in date order (rare) sends
+      // the contract's plain statements instead, pipelined all the same.
+      const statements: Stmt[] = write.replan
+        ? ledgerWriteStatements(write, writeSql).map((s) => ({ text: s.text, values: s.values }))
+        : [ledgerWriteStatement(write, syntax)];
+      let results2: PostgresResultLike[];
       try {
-        [writeResult, commitResult] = (await send(
-          client,
-          [ledgerWriteStatement(write, syntax), COMMIT],
-          pipelined,
-        )) as [PostgresResultLike, PostgresResultLike];
+        results2 = await send(client, [...statements, COMMIT], pipelined);
       } catch (error) {
         // A failed write leaves the transaction aborted; the pipelined COMMIT answers ROLLBACK.
         healthy = await abort(client);
         throw error instanceof BatchError ? error.first : error;
       }
-      if (commitResult.command !== 'COMMIT' || (writeResult.rows[0] as { updated?: number })?.updated !== 1) {
+      const [writeResult] = results2 as [PostgresResultLike];
+      const commitResult = results2[results2.length - 1] as PostgresResultLike;
+      const applied = write.replan
+        ? writeResult.rowCount === 1
+        : (writeResult.rows[0] as { updated?: number })?.updated === 1;
+      if (commitResult.command !== 'COMMIT' || !applied) {
         throw new Error(`The ledger write of ${request.portfolioId} did not apply (${commitResult.command})`);
       }
     } finally {

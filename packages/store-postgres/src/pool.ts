@@ -3,6 +3,7 @@
  * the per-client type parsers that keep decimals exact and instants canonical, and the pool wrapper
  * Kysely talks through.
  */
+import { FoliokitError } from '@foliokit/core';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 
 /** Per-query type parsers, as `pg` takes them (`{ getTypeParser(oid, format) }`). */
@@ -38,20 +39,37 @@ export interface PostgresClientLike {
   on?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
-const guarded = new WeakSet<object>();
+/** Clients this package has prepared (error listener, `DateStyle`). */
+const prepared = new WeakSet<object>();
+/** Leases handed out by a {@link StorePool}: their clients are prepared already. */
+const leases = new WeakMap<PostgresClientLike, PostgresClientLike>();
 
 /**
- * Checks out a client with an `error` listener attached. pg emits `error` on a checked-out client
- * whose connection dies (a server restart, `pg_terminate_backend`); with no listener that is an
- * uncaught exception that ends the process. The query under way rejects on its own, and the store
- * turns that into `STORE_ERROR`, so the event itself is only acknowledged here.
+ * Output in ISO style, whatever the session had: the type parsers read only that form (the other
+ * styles print zone abbreviations, `LMT`, that no parser can turn back into an offset). Only the
+ * output style changes; the session's day/month order for input stays as it was.
+ */
+const ISO_DATESTYLE = { text: 'set datestyle to iso' };
+
+/**
+ * Checks out a client, prepared on its first checkout:
+ * - an `error` listener: pg emits `error` on a checked-out client whose connection dies (a server
+ *   restart, `pg_terminate_backend`); with no listener that is an uncaught exception that ends the
+ *   process. The query under way rejects on its own, and the store turns that into `STORE_ERROR`,
+ *   so the event itself is only acknowledged here;
+ * - `DateStyle` output set to ISO (see {@link parseTimestamptz}), one round trip per connection.
  */
 export async function connectClient(pool: PostgresPoolLike): Promise<PostgresClientLike> {
   const client = await pool.connect();
-  if (!guarded.has(client) && typeof client.on === 'function') {
-    client.on('error', () => {});
-    guarded.add(client);
+  if (prepared.has(client) || leases.has(client)) return client;
+  if (typeof client.on === 'function') client.on('error', () => {});
+  try {
+    await client.query(ISO_DATESTYLE);
+  } catch (error) {
+    client.release(true);
+    throw error;
   }
+  prepared.add(client);
   return client;
 }
 
@@ -70,24 +88,28 @@ const OID = { date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 } as
 const identity = (value: string): string => value;
 
 const TIMESTAMPTZ_RE =
-  /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?|Z)?$/;
+  /^(\d{4,})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?|Z)?( BC)?$/;
 
 /**
- * PostgreSQL's text form of a `timestamptz` (`2024-05-01 12:00:00.123+00`, any session time zone)
- * as a UTC ISO-8601 string with milliseconds and `Z`. Values it cannot read (`infinity`, BC dates)
- * pass through unchanged.
+ * PostgreSQL's ISO text form of a `timestamptz` (`2024-05-01 12:00:00.123+00`, in any session time
+ * zone, local mean time offsets with seconds and ` BC` included) as a UTC ISO-8601 string with
+ * milliseconds and `Z`. Exact for every instant of years 0001–9999 (a zone behind UTC prints
+ * 0001-01-01T00:00Z as a day of 1 BC). Values it cannot read (`infinity`) pass through unchanged.
  */
 export function parseTimestamptz(text: string): string {
   const m = TIMESTAMPTZ_RE.exec(text);
   if (!m) return text;
-  const [, y, mo, d, h, mi, s, frac = '', sign, oh = '0', om = '0', os = '0'] = m;
+  const [, y, mo, d, h, mi, s, frac = '', sign, oh = '0', om = '0', os = '0', bc] = m;
   const ms = Number(`${frac}000`.slice(0, 3));
   const offsetMs = sign ? (sign === '-' ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60 + Number(os)) * 1000 : 0;
-  if (offsetMs === 0 && (y as string).length === 4) {
+  if (offsetMs === 0 && !bc && (y as string).length === 4) {
     return `${y}-${mo}-${d}T${h}:${mi}:${s}.${String(ms).padStart(3, '0')}Z`;
   }
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms) - offsetMs;
-  return new Date(utc).toISOString();
+  // Not Date.UTC: it reads years 0–99 as 1900–1999. Year n BC is the proleptic year 1 − n.
+  const local = new Date(0);
+  local.setUTCFullYear(bc ? 1 - Number(y) : Number(y), Number(mo) - 1, Number(d));
+  local.setUTCHours(Number(h), Number(mi), Number(s), ms);
+  return new Date(local.getTime() - offsetMs).toISOString();
 }
 
 /**
@@ -112,7 +134,8 @@ export function storeTypes(fallback?: PostgresTypesLike['getTypeParser']): Postg
 const typesByClient = new WeakMap<PostgresClientLike, PostgresTypesLike>();
 
 /** The store's type parsers for one client, falling back to the client's own. */
-export function typesFor(client: PostgresClientLike): PostgresTypesLike {
+export function typesFor(lease: PostgresClientLike): PostgresTypesLike {
+  const client = leases.get(lease) ?? lease;
   let types = typesByClient.get(client);
   if (!types) {
     types = storeTypes(
@@ -171,4 +194,103 @@ export class PoolForKysely implements PostgresPool {
     return wrapper;
   }
   async end(): Promise<void> {}
+}
+
+/** The error of a call that wanted a connection after the store began to close. */
+export function storeClosedError(cause?: unknown): FoliokitError {
+  return new FoliokitError('STORE_CLOSED', 'The store is closed', {}, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * The store's one way into the pool (its native path and Kysely both go through it), so that
+ * `close()` can end what is under way: pg's `pool.end()` leaves queued `connect()` calls pending
+ * forever, and a pool the app lends is never ended at all. Each checkout is a lease on a prepared
+ * client; {@link StorePool.close} refuses new checkouts and fails every queued one with
+ * `STORE_CLOSED` at once, then waits for the leased clients to come back (a transaction under way
+ * finishes, commits or rolls back; none is cut in half).
+ */
+export class StorePool implements PostgresPoolLike {
+  readonly #pool: PostgresPoolLike;
+  #closed = false;
+  /** Fails a connect still waiting for the pool. */
+  readonly #waiting = new Set<() => void>();
+  #leased = 0;
+  #drained: (() => void) | undefined;
+
+  constructor(pool: PostgresPoolLike) {
+    this.#pool = pool;
+  }
+
+  /** True once {@link StorePool.close} has begun. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  connect(): Promise<PostgresClientLike> {
+    if (this.#closed) return Promise.reject(storeClosedError());
+    return new Promise((resolve, reject) => {
+      let waiting = true;
+      const fail = () => {
+        waiting = false;
+        reject(storeClosedError());
+      };
+      this.#waiting.add(fail);
+      connectClient(this.#pool).then(
+        (client) => {
+          this.#waiting.delete(fail);
+          // Closed while waiting: the caller has its STORE_CLOSED; the client goes straight back.
+          if (!waiting) {
+            client.release();
+            return;
+          }
+          this.#leased++;
+          resolve(this.#lease(client));
+        },
+        (error: unknown) => {
+          this.#waiting.delete(fail);
+          if (waiting) reject(error);
+        },
+      );
+    });
+  }
+
+  /** A client as the store sees it: released once, counted back in. No `on`: the client has its listener. */
+  #lease(client: PostgresClientLike): PostgresClientLike {
+    let out = true;
+    const lease: PostgresClientLike & { pipeline?: unknown } = {
+      query: (config) => client.query(config),
+      release: (destroy) => {
+        if (out) {
+          out = false;
+          this.#returned();
+        }
+        client.release(destroy);
+      },
+      pipeline: (client as { pipeline?: unknown }).pipeline,
+    };
+    if (client.getTypeParser) lease.getTypeParser = (oid, format) => client.getTypeParser?.(oid, format) ?? identity;
+    leases.set(lease, client);
+    return lease;
+  }
+
+  #returned(): void {
+    this.#leased--;
+    if (this.#leased === 0) this.#drained?.();
+  }
+
+  /**
+   * Closes the way in: new and queued checkouts fail with `STORE_CLOSED`; resolves once every
+   * leased client is back. The pool itself stays open (its owner ends it).
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const fail of this.#waiting) fail();
+    this.#waiting.clear();
+    if (this.#leased > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+  }
+
+  /** Same as {@link StorePool.close}. */
+  end(): Promise<void> {
+    return this.close();
+  }
 }

@@ -28,7 +28,8 @@ import {
 import type { Stmt } from './pipeline.js';
 
 /**
- * The write statement for one shape of write, and its values. Its text depends only on the shape
+ * The write statement for one shape of write (not a re-plan: the native path runs a re-plan's
+ * plain statements from the contract), and its values. Its text depends only on the shape
  * (which parts are present), so it is prepared once per connection and shape. Its one row counts
  * the portfolio rows updated: 1 when the write applied.
  */
@@ -52,18 +53,31 @@ export function ledgerWriteStatement(w: LedgerWrite, syntax: SqlSyntax): Stmt {
       )
       .join(', ');
   const table = (name: Parameters<SqlSyntax['table']>[0]) => syntax.table(name);
-  const id = param(w.transaction.portfolioId, 'text');
+  const id = param(w.portfolioId, 'text');
   const balances = portfolioBalanceValues(w.portfolio);
 
   const ctes = [
     `p as (update ${table('portfolios')} set ${PORTFOLIO_BALANCE_COLUMNS.map(
       (c, i) => `${quoteIdent(c)} = ${param(balances[i], postgresType(c))}`,
     ).join(', ')} where "id" = ${id} returning 1)`,
-    `t as (insert into ${table('transactions')} (${columnList(TRANSACTION_COLUMNS)}) values (${row(
-      TRANSACTION_COLUMNS,
-      transactionValues(w.transaction),
-    )}))`,
   ];
+  if (w.transaction) {
+    ctes.push(
+      `t as (insert into ${table('transactions')} (${columnList(TRANSACTION_COLUMNS)}) values (${row(
+        TRANSACTION_COLUMNS,
+        transactionValues(w.transaction),
+      )}))`,
+    );
+  }
+  if (w.staleFrom !== undefined) {
+    // Snapshots of this statement's own snapshot CTE are not seen here: the new one stays current.
+    ctes.push(
+      `st as (update ${table('snapshots')} set "stale" = 1 where "portfolio_id" = ${id} and "at" >= ${param(
+        w.staleFrom,
+        'timestamptz',
+      )} and "stale" = 0)`,
+    );
+  }
   if (w.position) {
     ctes.push(
       `pos as (insert into ${table('positions')} (${columnList(POSITION_COLUMNS)}) values (${row(

@@ -92,8 +92,9 @@ for (const pipeline of [true, false]) {
           const [lot] = state.lots;
           if (!lot || !state.position) throw new Error('the reads found no lot or position');
           expect(state.positions.map((x) => x.symbol)).toEqual(['AAPL', 'MSFT']);
-          const values = { cash: '981', netDeposits: '1000', realizedPnl: '1', updatedAt: T };
+          const values = { cash: '981', netDeposits: '1000', realizedPnl: '1', ledgerAt: null, updatedAt: T };
           return {
+            portfolioId: id,
             portfolio: values,
             position: { ...state.position, quantity: '2', costBasis: '20', realizedPnl: '1', updatedAt: T },
             lots: { insert: [], update: [{ id: lot.id, quantity: '2', costBasis: '20' }], delete: [] },
@@ -113,6 +114,8 @@ for (const pipeline of [true, false]) {
               requestHash: 'h',
               executedAt: T,
               createdAt: T,
+              voidedAt: null,
+              voidKey: null,
             },
             snapshot: {
               portfolioId: id,

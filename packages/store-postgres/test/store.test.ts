@@ -44,6 +44,7 @@ function portfolioRow(id: string, cash = '0', method: 'average' | 'fifo' = 'aver
     cash,
     netDeposits: cash,
     realizedPnl: '0',
+    ledgerAt: null,
     createdAt: T0,
     updatedAt: T0,
   };
@@ -66,6 +67,8 @@ function entry(id: string, portfolioId: string, fields: Partial<TransactionRow>)
     requestHash: null,
     executedAt: T0,
     createdAt: T0,
+    voidedAt: null,
+    voidKey: null,
     ...fields,
   };
 }
@@ -270,7 +273,8 @@ describe('exact values', () => {
         expect((await store.getPortfolio(id))?.cash).toBe(d);
         const neg = `-${d}`;
         const write: LedgerWrite = {
-          portfolio: { cash: d, netDeposits: d, realizedPnl: neg, updatedAt: '2026-03-02T15:00:01.001Z' },
+          portfolioId: id,
+          portfolio: { cash: d, netDeposits: d, realizedPnl: neg, ledgerAt: null, updatedAt: '2026-03-02T15:00:01.001Z' },
           position: {
             portfolioId: id,
             symbol: 'X',
@@ -525,7 +529,8 @@ describe('applyLedgerChange', () => {
       );
       // The CHECK constraint is the last line of defence: a write of negative cash fails whole.
       const negative: LedgerWrite = {
-        portfolio: { cash: '-1', netDeposits: '10', realizedPnl: '0', updatedAt: T0 },
+        portfolioId: 'pf_a',
+        portfolio: { cash: '-1', netDeposits: '10', realizedPnl: '0', ledgerAt: null, updatedAt: T0 },
         transaction: entry('tx_neg', 'pf_a', { kind: 'withdrawal', amount: '-11', cashAfter: '-1' }),
       };
       const failed = await store.applyLedgerChange({ portfolioId: 'pf_a' }, () => negative).catch((e) => e);
@@ -534,12 +539,14 @@ describe('applyLedgerChange', () => {
       expect(await store.listTransactions('pf_a', { limit: 10 })).toEqual([]);
       // A duplicate ledger id fails the whole write too, and the connection is fine afterwards.
       await store.applyLedgerChange({ portfolioId: 'pf_a' }, () => ({
-        portfolio: { cash: '9', netDeposits: '9', realizedPnl: '0', updatedAt: T0 },
+        portfolioId: 'pf_a',
+        portfolio: { cash: '9', netDeposits: '9', realizedPnl: '0', ledgerAt: null, updatedAt: T0 },
         transaction: entry('tx_one', 'pf_a', { kind: 'withdrawal', amount: '-1', cashAfter: '9' }),
       }));
       const dup = await store
         .applyLedgerChange({ portfolioId: 'pf_a' }, () => ({
-          portfolio: { cash: '8', netDeposits: '8', realizedPnl: '0', updatedAt: T0 },
+          portfolioId: 'pf_a',
+          portfolio: { cash: '8', netDeposits: '8', realizedPnl: '0', ledgerAt: null, updatedAt: T0 },
           transaction: entry('tx_one', 'pf_a', { kind: 'withdrawal', amount: '-1', cashAfter: '8' }),
         }))
         .catch((e) => e);
@@ -565,7 +572,8 @@ describe('applyLedgerChange', () => {
       try {
         await store.createPortfolio(portfolioRow('pf_l', '100'));
         await store.applyLedgerChange({ portfolioId: 'pf_l', symbol: 'X' }, () => ({
-          portfolio: { cash: '90', netDeposits: '100', realizedPnl: '0', updatedAt: T0 },
+          portfolioId: 'pf_l',
+          portfolio: { cash: '90', netDeposits: '100', realizedPnl: '0', ledgerAt: null, updatedAt: T0 },
           position: {
             portfolioId: 'pf_l',
             symbol: 'X',

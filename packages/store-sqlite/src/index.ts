@@ -7,7 +7,7 @@ import { createKyselyStore, type FoliokitDatabase, guardStore, type KyselyStore 
 import { Kysely } from 'kysely';
 import type { SqliteDatabaseLike } from './database.js';
 import { LockedSqliteDialect } from './kysely-dialect.js';
-import { ConnectionLock } from './lock.js';
+import { type ConnectionLock, shareFileLock } from './lock.js';
 import { createSqliteNativePath } from './native-path.js';
 import { StatementCache } from './statement-cache.js';
 
@@ -36,10 +36,30 @@ export interface SqliteStore extends KyselyStore {
   readonly database: SqliteDatabaseLike;
 }
 
+/** The connection's settings: WAL journal (a file), `synchronous = NORMAL`, foreign keys, busy timeout. */
+function configure(database: SqliteDatabaseLike, busyTimeoutMs: number): void {
+  if (!database.memory) database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+}
+
+/** Runs `fn` holding `lock`. */
+async function withLock<T>(lock: ConnectionLock, fn: () => T): Promise<T> {
+  await lock.acquire();
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}
+
 /**
  * Opens a SQLite store: WAL journal, `synchronous = NORMAL`, foreign keys on, a busy timeout, and
  * migrations run on open. Writes begin with `BEGIN IMMEDIATE`, so several processes may share one
- * file: a writer waits up to `busyTimeoutMs` for another, then fails with `STORE_ERROR`.
+ * file: a writer waits up to `busyTimeoutMs` for another, then fails with `STORE_ERROR`. Several
+ * stores of one process may share a file too (two engines in one app): they take turns on one
+ * in-process lock, asynchronously, and never wait on each other in SQLite (nor block the event loop).
  *
  * @example
  * ```ts
@@ -66,23 +86,36 @@ export async function createSqliteStore(options: CreateSqliteStoreOptions): Prom
     });
   }
   const busy = options.busyTimeoutMs ?? 5000;
-  if (!database.memory) database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
-  database.pragma('foreign_keys = ON');
-  database.pragma(`busy_timeout = ${Math.max(0, Math.floor(busy))}`);
+  // Every store of this process on this file takes turns on one lock (see lock.ts), so none of
+  // them ever waits in SQLite's busy handler for another: the busy timeout is for other processes.
+  const share = shareFileLock(database);
+  let store: SqliteStore;
+  try {
+    await withLock(share.lock, () => configure(database, busy));
+    const statements = new StatementCache(database);
+    const db = new Kysely<FoliokitDatabase>({ dialect: new LockedSqliteDialect(database, share.lock, statements) });
+    const base = createKyselyStore({
+      db,
+      dialect: 'sqlite',
+      name: 'sqlite',
+      supportsMultiInstance: false,
+      hotPath: createSqliteNativePath(database, statements, share.lock),
+      onClose: () => share.release(),
+    });
+    store = guardStore(Object.assign(base, { database }));
+  } catch (error) {
+    share.release();
+    throw error;
+  }
 
-  const lock = new ConnectionLock();
-  const statements = new StatementCache(database);
-  const db = new Kysely<FoliokitDatabase>({ dialect: new LockedSqliteDialect(database, lock, statements) });
-  const base = createKyselyStore({
-    db,
-    dialect: 'sqlite',
-    name: 'sqlite',
-    supportsMultiInstance: false,
-    hotPath: createSqliteNativePath(database, statements, lock),
-  });
-  const store: SqliteStore = guardStore(Object.assign(base, { database }));
-
-  if (options.migrate ?? true) await store.migrate();
+  if (options.migrate ?? true) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      // Nothing was handed out: close the file and free its share of the lock.
+      await store.close().catch(() => {});
+      throw error;
+    }
+  }
   return store;
 }

@@ -1,7 +1,9 @@
 /**
  * A Kysely dialect for better-sqlite3 that shares its connection lock and its prepared statements
  * with the native path, and begins transactions with `BEGIN IMMEDIATE` (so a second process waits
- * on the busy timeout instead of failing mid-transaction).
+ * on the busy timeout instead of failing mid-transaction). The lock is the file's lock of this
+ * process (lock.ts): a connection is held, from acquire to release, while no other store of this
+ * process on the file runs a statement, so an open transaction here never meets theirs in SQLite.
  */
 import {
   CompiledQuery,

@@ -38,7 +38,8 @@ const OPEN_POSITIONS_IN = (n: number) =>
 
 /**
  * Builds the native methods on the store's one connection. `lock` is the connection lock shared
- * with the Kysely dialect, so a synchronous call never lands inside an open Kysely transaction.
+ * with the Kysely dialect and with every other store of this process on the same file (lock.ts), so
+ * a synchronous call never lands inside an open Kysely transaction, nor waits in SQLite for one.
  */
 export function createSqliteNativePath(
   db: SqliteDatabaseLike,

@@ -36,11 +36,12 @@ import {
   listTransactionsSchema,
   type TradeInput,
   type UpdatePortfolioInput,
+  type VoidInput,
   updatePortfolioSchema,
 } from './inputs.js';
 import type { CreatePortfolioEngineOptions } from './options.js';
 import { publicTransaction } from './results.js';
-import { Trading } from './trading.js';
+import { executedAtOf, Trading } from './trading.js';
 import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
 
 /**
@@ -118,6 +119,7 @@ export class PortfolioEngine {
     }
     const nowMs = this.clock.now();
     const now = toIso(nowMs);
+    const openedAt = executedAtOf(v.initialCashAt, nowMs, 'initialCashAt');
     const portfolio: Portfolio = {
       id: newId('pf', nowMs),
       ownerId: v.ownerId ?? null,
@@ -128,6 +130,7 @@ export class PortfolioEngine {
       cash: fmt(cash),
       netDeposits: fmt(cash),
       realizedPnl: '0',
+      ledgerAt: cash.isZero() ? null : openedAt,
       createdAt: now,
       updatedAt: now,
     };
@@ -149,7 +152,10 @@ export class PortfolioEngine {
           requestHash: null,
           executedAt: now,
           createdAt: now,
+          voidedAt: null,
+          voidKey: null,
         };
+    if (opening) opening.executedAt = openedAt;
     await this.store.createPortfolio(portfolio, opening);
     this.emit({ type: 'portfolio.created', portfolio });
     if (opening) {
@@ -230,6 +236,19 @@ export class PortfolioEngine {
   async trade(id: string, input: TradeInput): Promise<Transaction> {
     this.#open();
     return this.#trading.trade(id, input);
+  }
+
+  /**
+   * Voids a ledger entry: it stays in the ledger, marked void (`voidedAt`), and the portfolio is
+   * re-planned in date order without it; history after it is recomputed or flagged stale. Refused
+   * (`INSUFFICIENT_CASH` / `INSUFFICIENT_QUANTITY`, naming the entry) when a later entry would
+   * become impossible. Voiding a void entry answers as the first void did.
+   *
+   * @throws `NOT_FOUND` when the portfolio has no such entry.
+   */
+  async voidTransaction(id: string, transactionId: string, input: VoidInput = {}): Promise<Transaction> {
+    this.#open();
+    return this.#trading.void(id, transactionId, input);
   }
 
   // ----- reads ---------------------------------------------------------------------------------
@@ -316,8 +335,9 @@ export class PortfolioEngine {
   }
 
   /**
-   * Records one `daily` snapshot per portfolio for a day (default: yesterday UTC), at the latest
-   * prices, in batches. A rerun replaces that day's rows. Emits `job.started` and one `job.completed`.
+   * Records one `daily` snapshot per portfolio for a day (default: yesterday UTC): today or
+   * yesterday at the latest prices; an earlier day from the ledger as of its end and that day's
+   * closes, as backfill values it. In batches. A rerun replaces that day's rows. Emits `job.started` and one `job.completed`.
    */
   async runDailySnapshots(input: RunDailySnapshotsInput = {}): Promise<DailySnapshotReport> {
     this.#open();

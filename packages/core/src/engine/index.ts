@@ -11,6 +11,7 @@ export type {
   ListTransactionsInput,
   TradeInput,
   UpdatePortfolioInput,
+  VoidInput,
 } from './inputs.js';
 export type { CreatePortfolioEngineOptions, PriceOptions } from './options.js';
 export type * from './types.js';

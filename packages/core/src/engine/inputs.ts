@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { COST_BASIS_METHODS, TRANSACTION_KINDS } from '../ports/index.js';
-import { decimalInput, idempotencyKeyInput, instantInput } from '../validation.js';
+import { decimalInput, idempotencyKeyInput, instantInput, textInput } from '../validation.js';
 
 /** Input of `engine.createPortfolio`. */
 export interface CreatePortfolioInput {
@@ -18,6 +18,11 @@ export interface CreatePortfolioInput {
   costBasisMethod?: 'average' | 'fifo';
   /** Opening cash, recorded as a deposit. @default 0 */
   initialCash?: string | number;
+  /**
+   * When the opening deposit happened (the ledger is applied in date order: history imported
+   * with earlier dates needs its cash from before). @default now; never in the future
+   */
+  initialCashAt?: string | Date;
 }
 
 /** Input of `engine.deposit` and `engine.withdraw`. */
@@ -60,20 +65,21 @@ export interface ListPortfoliosInput {
 }
 
 export const createPortfolioSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2000).optional(),
-  ownerId: z.string().min(1).max(200).optional(),
+  name: textInput(1, 200, { trim: true }),
+  description: textInput(0, 2000).optional(),
+  ownerId: textInput(1, 200).optional(),
   baseCurrency: z
     .string()
     .regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code such as USD')
     .default('USD'),
   costBasisMethod: z.enum(COST_BASIS_METHODS).default('average'),
   initialCash: decimalInput.optional(),
+  initialCashAt: instantInput.optional(),
 });
 
 export const updatePortfolioSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
-  description: z.string().max(2000).nullable().optional(),
+  name: textInput(1, 200, { trim: true }).optional(),
+  description: textInput(0, 2000).nullable().optional(),
 });
 
 export const cashSchema = z.strictObject({
@@ -99,7 +105,7 @@ export const listTransactionsSchema = z.strictObject({
 });
 
 export const listPortfoliosSchema = z.strictObject({
-  ownerId: z.string().min(1).max(200).optional(),
+  ownerId: textInput(1, 200).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(500).optional(),
 });
@@ -110,3 +116,13 @@ export interface UpdatePortfolioInput {
   /** `null` clears it. */
   description?: string | null;
 }
+
+/** Input of `engine.voidTransaction`. */
+export interface VoidInput {
+  /** The same key returns the first void; the key used to void another entry is `IDEMPOTENCY_CONFLICT`. */
+  idempotencyKey?: string;
+}
+
+export const voidSchema = z.strictObject({
+  idempotencyKey: idempotencyKeyInput.optional(),
+});

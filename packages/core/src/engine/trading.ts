@@ -1,23 +1,28 @@
 /**
- * Cash movements and trades: the engine's ledger changes. Each validates its input once, takes its
- * price before the transaction (a fill price from the price book, the post-trade snapshot's prices),
- * then runs one `applyLedgerChange` whose planner is the pure ledger rules — so nothing but the
- * store's own I/O happens inside the transaction — and emits its events after the commit.
+ * Cash movements, trades and voids: the engine's ledger changes. Each validates its input once,
+ * takes its price before the transaction (a fill price from the price book, the post-trade
+ * snapshot's prices), then runs one `applyLedgerChange` whose planner is the pure ledger rules — so
+ * nothing but the store's own I/O happens inside the transaction — and emits its events after the
+ * commit. An entry dated before the portfolio's latest one re-plans the ledger in date order (the
+ * planner asks for the whole ledger, and the change runs again with it); a change dated in the past
+ * then brings recorded history in line (`jobs/history-correction.ts`).
  */
 import { FoliokitError, portfolioNotFound } from '../errors.js';
 import { newId } from '../ids.js';
-import { planCash, planTrade } from '../ledger/index.js';
+import { LedgerReloadRequired, lotIdOf, type Planned, planEntry, planVoid } from '../ledger/index.js';
 import { type Dec, fmt, parseDecimal, ZERO } from '../money/decimal.js';
-import type { CostBasisMethod } from '../ports/index.js';
+import type { CostBasisMethod, LedgerChangeRequest, LedgerState, LedgerWrite } from '../ports/index.js';
 import type { PriceBook } from '../prices/price-book.js';
 import { normalizeSymbol } from '../prices/symbols.js';
 import type { Snapshot } from '../snapshots/history.js';
 import type { SnapshotHost } from '../snapshots/host.js';
 import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
-import { planTradeSnapshot, prefetchTradePrices } from '../snapshots/trade.js';
+import { planTradeSnapshot, prefetchTradePrices, tradeSnapshotLedger } from '../snapshots/trade.js';
+import type { HoldingPrice } from '../valuation/kernel.js';
 import { parseInstant, toIso } from '../time.js';
+import { correctHistory } from '../jobs/history-correction.js';
 import { checkId, validate } from '../validation.js';
-import { type CashInput, cashSchema, type TradeInput, tradeSchema } from './inputs.js';
+import { type CashInput, cashSchema, type TradeInput, tradeSchema, type VoidInput, voidSchema } from './inputs.js';
 import { hashRequest, publicTransaction } from './results.js';
 import type { Transaction } from './types.js';
 
@@ -51,32 +56,59 @@ export class Trading {
     const executedAt = executedAtOf(v.at, nowMs);
     const requestHash = hashRequest({ kind, amount: fmt(amount), at: v.at === undefined ? undefined : executedAt });
     const key = v.idempotencyKey;
-    let outcome: ReturnType<typeof planCash>['outcome'] | undefined;
-    await host.store.applyLedgerChange(
-      { portfolioId: id, ...(key !== undefined ? { idempotencyKey: key } : {}) },
-      (state) => {
-        const planned = planCash(state, {
+    const transactionId = newId('tx', nowMs);
+    const done = await this.#change({ portfolioId: id, ...(key !== undefined ? { idempotencyKey: key } : {}) }, (state) =>
+      planEntry(
+        state,
+        {
+          type: 'cash',
           kind,
           portfolioId: id,
           amount,
           executedAt,
           now: toIso(nowMs),
-          transactionId: newId('tx', nowMs),
+          transactionId,
           requestHash,
           ...(key !== undefined ? { idempotencyKey: key } : {}),
-        });
-        outcome = planned.outcome;
-        return planned.write;
-      },
+        },
+        v.at !== undefined,
+      ),
     );
-    const done = outcome as NonNullable<typeof outcome>;
-    const transaction = publicTransaction(done.transaction);
-    if (!done.replayed) {
+    const transaction = publicTransaction(done.outcome.transaction);
+    if (!done.outcome.replayed) {
       host.emit(
         kind === 'deposit'
           ? { type: 'cash.deposited', portfolioId: id, transaction }
           : { type: 'cash.withdrawn', portfolioId: id, transaction },
       );
+      await this.#correct(id, done.write);
+    }
+    return transaction;
+  }
+
+  /**
+   * Voids a ledger entry: it stays in the ledger marked void, and the portfolio is re-planned in
+   * date order without it (refused, naming the entry, when a later entry would become impossible).
+   * Voiding a void entry answers as the first void did.
+   */
+  async void(id: string, transactionId: string, input: VoidInput = {}): Promise<Transaction> {
+    checkId(id);
+    checkId(transactionId, 'transactionId');
+    const v = validate(voidSchema, input, 'input');
+    const host = this.#host;
+    const now = toIso(host.clock.now());
+    const done = await this.#change({ portfolioId: id, loadLedger: true }, (state) =>
+      planVoid(state, {
+        portfolioId: id,
+        transactionId,
+        now,
+        ...(v.idempotencyKey !== undefined ? { idempotencyKey: v.idempotencyKey } : {}),
+      }),
+    );
+    const transaction = publicTransaction(done.outcome.transaction);
+    if (!done.outcome.replayed) {
+      host.emit({ type: 'transaction.voided', portfolioId: id, transaction });
+      await this.#correct(id, done.write);
     }
     return transaction;
   }
@@ -103,6 +135,8 @@ export class Trading {
       at: v.at === undefined ? undefined : executedAt,
     });
     const key = v.idempotencyKey;
+    // A missing portfolio is said as such, before any market call.
+    const method = await this.#costBasisMethod(id);
     if (price === undefined) {
       // A replay must not depend on the market: answer it before asking for a price.
       if (key !== undefined) {
@@ -112,13 +146,13 @@ export class Trading {
       price = await host.priceBook.fillPrice(symbol);
     }
     const fillPrice = price;
-    const method = await this.#costBasisMethod(id);
+    const priceGiven = v.price !== undefined;
     // The post-trade snapshot: prices fetched before the transaction, the snapshot planned inside it.
     const snapPrices = this.#snapshots.onTrade ? await prefetchTradePrices(host, id, symbol, v.at !== undefined) : null;
     const nowMs = host.clock.now();
-    let outcome: ReturnType<typeof planTrade>['outcome'] | undefined;
+    const transactionId = newId('tx', nowMs);
     let snapshot: Snapshot | undefined;
-    await host.store.applyLedgerChange(
+    const done = await this.#change(
       {
         portfolioId: id,
         symbol,
@@ -127,37 +161,76 @@ export class Trading {
         ...(key !== undefined ? { idempotencyKey: key } : {}),
       },
       (state) => {
-        const planned = planTrade(state, {
-          side: v.side,
-          portfolioId: id,
-          symbol,
-          quantity,
-          price: fillPrice,
-          fee,
-          executedAt,
-          now: toIso(nowMs),
-          transactionId: newId('tx', nowMs),
-          lotId: newId('lot', nowMs),
-          requestHash,
-          ...(key !== undefined ? { idempotencyKey: key } : {}),
-        });
-        outcome = planned.outcome;
+        snapshot = undefined;
+        const planned = planEntry(
+          state,
+          {
+            type: 'trade',
+            side: v.side,
+            portfolioId: id,
+            symbol,
+            quantity,
+            price: fillPrice,
+            fee,
+            executedAt,
+            now: toIso(nowMs),
+            transactionId,
+            lotId: lotIdOf(transactionId),
+            requestHash,
+            priceGiven,
+            ...(key !== undefined ? { idempotencyKey: key } : {}),
+          },
+          v.at !== undefined,
+        );
         if (planned.write && snapPrices) {
           const fill = { symbol, price: fillPrice, stale: v.at !== undefined };
-          snapshot = planTradeSnapshot(host, state, planned.write, snapPrices, fill, nowMs);
+          const [after, write] = snapshotInputs(state, planned.write);
+          snapshot = planTradeSnapshot(host, after, write, snapPrices, fill, nowMs);
           planned.write.snapshot = snapshot;
         }
-        return planned.write;
+        return planned;
       },
+      snapPrices,
     );
-    const done = outcome as NonNullable<typeof outcome>;
-    const transaction = publicTransaction(done.transaction);
-    if (!done.replayed) {
+    const transaction = publicTransaction(done.outcome.transaction);
+    if (!done.outcome.replayed) {
       host.emit({ type: 'trade.executed', portfolioId: id, transaction });
       const recorded = snapshot as Snapshot | undefined;
       if (recorded) host.emit({ type: 'snapshot.recorded', portfolioId: id, snapshot: recorded });
+      await this.#correct(id, done.write);
     }
     return transaction;
+  }
+
+  /**
+   * Runs one ledger change; when its planner meets a backdated entry without the ledger, runs it
+   * again with the ledger loaded (the lock was released in between, so it is planned afresh).
+   */
+  async #change(
+    request: LedgerChangeRequest,
+    plan: (state: LedgerState) => Planned,
+    snapPrices: Map<string, HoldingPrice> | null = null,
+  ): Promise<Planned> {
+    let planned: Planned | undefined;
+    // Through the post-trade snapshot's ledger: a held symbol its prefetch missed is fetched, then one retry.
+    const run = (r: LedgerChangeRequest) =>
+      tradeSnapshotLedger(this.#host, snapPrices).applyLedgerChange(r, (state) => {
+        planned = plan(state);
+        return planned.write;
+      });
+    try {
+      await run(request);
+    } catch (error) {
+      if (!(error instanceof LedgerReloadRequired)) throw error;
+      await run({ ...request, loadLedger: true });
+    }
+    return planned as Planned;
+  }
+
+  /** After a change dated in the past: recompute the daily and backfill history it made stale. */
+  async #correct(id: string, write: LedgerWrite | null): Promise<void> {
+    if (write?.staleFrom === undefined) return;
+    await correctHistory(this.#host, this.#snapshots, id, write.staleFrom);
   }
 
   async #costBasisMethod(id: string): Promise<CostBasisMethod> {
@@ -190,6 +263,16 @@ export class Trading {
   }
 }
 
+/**
+ * The post-trade snapshot's inputs: the state under lock and the write; after a re-plan, every
+ * position comes from the re-plan.
+ */
+function snapshotInputs(state: LedgerState, write: LedgerWrite): [LedgerState, LedgerWrite] {
+  if (!write.replan) return [state, write];
+  const { position: _touched, ...rest } = write;
+  return [{ ...state, positions: write.replan.positions }, rest];
+}
+
 /** A decimal input that must be greater than zero. */
 function positive(input: string | number, field: string): Dec {
   const value = parseDecimal(input, field);
@@ -200,11 +283,11 @@ function positive(input: string | number, field: string): Dec {
 }
 
 /** When an entry happened: now, or the given instant, never in the future. */
-function executedAtOf(at: string | Date | undefined, nowMs: number): string {
+export function executedAtOf(at: string | Date | undefined, nowMs: number, field = 'at'): string {
   if (at === undefined) return toIso(nowMs);
-  const ms = parseInstant(at, 'at');
+  const ms = parseInstant(at, field);
   if (ms > nowMs) {
-    throw new FoliokitError('VALIDATION_FAILED', 'at must not be in the future', { field: 'at' });
+    throw new FoliokitError('VALIDATION_FAILED', `${field} must not be in the future`, { field });
   }
   return toIso(ms);
 }

@@ -77,6 +77,8 @@ function ledgerOf(intents: readonly Intent[]): TransactionRow[] {
       quantityAfter: null,
       idempotencyKey: null,
       requestHash: null,
+      voidedAt: null,
+      voidKey: null,
       executedAt,
       createdAt: executedAt,
       ...fields,

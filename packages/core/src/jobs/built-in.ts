@@ -17,14 +17,21 @@ import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import type { SnapshotHost } from '../snapshots/host.js';
 import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
 import { dayOf, toIso } from '../time.js';
+import { textInput } from '../validation.js';
 import { type DailySnapshotReport, runDailyHistory, runDailyLatest } from './daily.js';
-import { INTERVAL_JOB, intervalJob } from './interval.js';
-import { DEFAULT_POLL_INTERVAL_MS, type PollerHost, PRICE_POLLER_JOB, pricePollerJob } from './price-poller.js';
+import { intervalJob } from './interval.js';
+import { DEFAULT_POLL_INTERVAL_MS, type PollerHost, pricePollerJob } from './price-poller.js';
 import { type CompiledSchedule, compileSchedule } from './schedule.js';
-import type { JobContext, JobDefinition, Scheduler, SchedulerStatus } from './scheduler.js';
+import {
+  BUILT_IN_JOB_NAMES,
+  type JobContext,
+  type JobDefinition,
+  type Scheduler,
+  type SchedulerStatus,
+} from './scheduler.js';
 
-/** Name of the daily snapshot job. */
-export const DAILY_JOB = 'daily-snapshots';
+/** Name of the daily snapshot job (reserved: see `BUILT_IN_JOB_NAMES`). */
+export const DAILY_JOB = BUILT_IN_JOB_NAMES.daily;
 
 const DAY_MS = 86_400_000;
 /**
@@ -85,7 +92,7 @@ const startSchema = z.strictObject({
   prices: z
     .union([z.boolean(), z.strictObject({ everyMs: z.number().int().min(1000).max(DAY_MS).optional() })])
     .default(true),
-  instanceId: z.string().min(1).max(200).optional(),
+  instanceId: textInput(1, 200).optional(),
   retryDelayMs: z.number().int().min(1).max(DAY_MS).optional(),
   jobRunRetentionDays: z.number().int().min(1).max(3660).default(30),
 });
@@ -244,20 +251,19 @@ export function startScheduler(
     if (scheduler.has(j.name))
       throw new FoliokitError('CONFLICT', `A job named ${j.name} is already registered`, { field: 'name' });
   }
-  for (const j of jobs) scheduler.add(j);
+  for (const j of jobs) scheduler.add(j, { builtIn: true });
   if (v.instanceId !== undefined) scheduler.setInstance(v.instanceId);
   scheduler.setRetention(v.jobRunRetentionDays * DAY_MS);
   scheduler.start();
   return scheduler.status();
 }
 
-/** Stops the scheduler (waiting for running ticks) and unregisters the built-in jobs. */
+/**
+ * Stops the scheduler (waiting for running ticks) and unregisters the built-in jobs it registered;
+ * users' jobs stay registered for the next start.
+ */
 export async function stopScheduler(scheduler: Scheduler): Promise<void> {
-  await scheduler.stop(async () => {
-    await scheduler.remove(INTERVAL_JOB);
-    await scheduler.remove(DAILY_JOB);
-    await scheduler.remove(PRICE_POLLER_JOB);
-  });
+  await scheduler.stop(() => scheduler.removeBuiltIns());
 }
 
 /** `runDailySnapshots` outside the scheduler: no lock, no run record; one summary event pair. */

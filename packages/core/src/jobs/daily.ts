@@ -5,12 +5,13 @@
  * others are written. Rows are upserted per (portfolio, day): a rerun replaces, never duplicates.
  *
  * Two ways to value a day:
- * - `latest` (the scheduled run at the end of the day, and `runDailySnapshots`): the portfolios as
- *   they are now, at the latest prices. A position priced nowhere fails its portfolio
- *   (`PRICE_UNAVAILABLE`) rather than writing a total that leaves it out.
- * - `history` (catch-up of days missed while no scheduler ran): the ledger as of the end of that
- *   day and that day's close, exactly as backfill values a day (see `backfill.ts`), because
- *   today's prices would misstate a past day.
+ * - `latest` (the scheduled run at the end of the day, and `runDailySnapshots` for today or the
+ *   day that just ended): the portfolios as they are now, at the latest prices. A position priced
+ *   nowhere fails its portfolio (`PRICE_UNAVAILABLE`) rather than writing a total that leaves it out.
+ * - `history` (catch-up of days missed while no scheduler ran, and `runDailySnapshots` for an
+ *   earlier day, see {@link isPastDay}): the ledger as of the end of that day and that day's
+ *   close, exactly as backfill values a day (see `backfill.ts`), because today's prices would
+ *   misstate a past day; a portfolio created later whose backdated entries cover the day counts.
  */
 import { z } from 'zod';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
@@ -53,6 +54,15 @@ export interface RunDailySnapshotsInput {
 
 const MAX_LISTED_FAILURES = 1000;
 const inputSchema = z.strictObject({ day: z.string().optional() });
+
+/**
+ * Whether `day` is past for a daily run at `nowMs`: it ended before yesterday (UTC). Today and
+ * yesterday (the day that just ended, the default of `runDailySnapshots`) are valued live; a past
+ * day from the ledger and closes of that day, as backfill values it.
+ */
+export function isPastDay(day: string, nowMs: number): boolean {
+  return day < dayOf(nowMs - 86_400_000);
+}
 
 /** Validates the input of `runDailySnapshots`. */
 export function checkDailyInput(input: RunDailySnapshotsInput, nowMs: number): string {
@@ -129,6 +139,9 @@ async function latestBatch(
  * Records `day` for every portfolio at the latest prices. `dayEnd`: the instant the day ends (the
  * scheduled tick of a job in another time zone); portfolios created after it are skipped, and rows
  * are stamped with it (or now, if earlier). @default the end of the UTC day
+ *
+ * A past day ({@link isPastDay}: a manual run for a day before yesterday) is not valued at today's
+ * prices: it is valued from history, as {@link runDailyHistory} values a caught-up day.
  */
 export async function runDailyLatest(
   host: SnapshotHost,
@@ -136,8 +149,9 @@ export async function runDailyLatest(
   day: string,
   dayEnd: string = endOfDay(day),
 ): Promise<DailySnapshotReport> {
-  const started = performance.now();
   const nowMs = host.clock.now();
+  if (isPastDay(day, nowMs)) return (await runDailyHistory(host, options, [day]))[0] as DailySnapshotReport;
+  const started = performance.now();
   const eod = dayEnd;
   const nowIso = toIso(nowMs);
   const at = earlier(eod, nowIso);

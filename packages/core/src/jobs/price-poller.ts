@@ -6,10 +6,10 @@
  */
 import { FoliokitError } from '../errors.js';
 import type { PriceRefreshReport } from '../prices/price-book.js';
-import type { JobDefinition } from './scheduler.js';
+import { BUILT_IN_JOB_NAMES, type JobDefinition } from './scheduler.js';
 
 /** Name of the price poller job. */
-export const PRICE_POLLER_JOB = 'price-poller';
+export const PRICE_POLLER_JOB = BUILT_IN_JOB_NAMES.prices;
 
 /** The default period for providers that suggest none (external sources): 15 minutes. */
 export const DEFAULT_POLL_INTERVAL_MS = 15 * 60_000;

@@ -31,7 +31,29 @@ export interface CompiledSchedule {
   between(fromMs: number, toMs: number, max: number): number[];
 }
 
-/** Compiles and validates a schedule. @throws `VALIDATION_FAILED` */
+/**
+ * Checks an IANA time zone name (`Europe/Paris`, `UTC`), naming `field` when it is not one.
+ * @throws FoliokitError `VALIDATION_FAILED`
+ */
+function checkTimeZone(timezone: unknown, field: string): string {
+  try {
+    if (typeof timezone !== 'string' || timezone.length === 0) throw new Error('not a string');
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    return timezone;
+  } catch (error) {
+    throw new FoliokitError(
+      'VALIDATION_FAILED',
+      `${field}: ${JSON.stringify(timezone)} is not an IANA time zone (such as UTC or America/New_York)`,
+      { field },
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Compiles and validates a schedule. A failure names the part at fault: `<field>.everyMs`,
+ * `<field>.timezone` or `<field>.cron`. @throws `VALIDATION_FAILED`
+ */
 export function compileSchedule(schedule: JobSchedule, field = 'schedule'): CompiledSchedule {
   if (schedule && 'everyMs' in schedule) {
     const every = schedule.everyMs;
@@ -57,6 +79,7 @@ export function compileSchedule(schedule: JobSchedule, field = 'schedule'): Comp
     throw new FoliokitError('VALIDATION_FAILED', `${field} must be { everyMs } or { cron, timezone? }`, { field });
   }
   const { cron: expr, timezone = 'UTC' } = schedule as { cron: string; timezone?: string };
+  checkTimeZone(timezone, `${field}.timezone`);
   let cron: Cron;
   try {
     cron = new Cron(expr, { timezone, paused: true });

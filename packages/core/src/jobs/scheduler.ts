@@ -39,14 +39,17 @@ export interface JobContext {
  * @example
  * ```ts
  * engine.addJob({
- *   name: 'price-poller',
+ *   name: 'fx-rates',
  *   schedule: { everyMs: 15_000 },
  *   async run(ctx) { return { polled: await poll() } },
  * });
  * ```
  */
 export interface JobDefinition {
-  /** Unique per engine: 1-64 of `a-z 0-9 - _ .`. */
+  /**
+   * Unique per engine: 1-64 of `a-z 0-9 - _ .`. The built-in jobs' names (`daily-snapshots`,
+   * `interval-snapshots`, `price-poller`) are reserved.
+   */
   name: string;
   schedule: JobSchedule;
   /** Runs one tick; returns a JSON-serialisable report. Throwing marks the run failed. */
@@ -101,12 +104,25 @@ export type TickOutcome =
   | { status: 'failed'; runKey: string; error: { code: JobErrorCode; message: string } }
   | { status: 'skipped'; runKey: string; reason: 'completed-elsewhere' | 'locked' | 'overlap' };
 
+/**
+ * The names of the engine's built-in jobs (registered by `startScheduler`, removed by
+ * `stopScheduler`): reserved, a user's job may not take one. The one place these names are written.
+ */
+export const BUILT_IN_JOB_NAMES = {
+  interval: 'interval-snapshots',
+  daily: 'daily-snapshots',
+  prices: 'price-poller',
+} as const;
+const RESERVED_JOB_NAMES: ReadonlySet<string> = new Set(Object.values(BUILT_IN_JOB_NAMES));
+
 /** Longest single timer: long waits re-arm, so a sleeping laptop or a clock change never strands a job. */
 const MAX_TIMER_MS = 3_600_000;
 const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 interface JobState {
   def: JobDefinition;
+  /** Registered by `startScheduler` (removed by `stopScheduler`), not by a user. */
+  builtIn: boolean;
   schedule: CompiledSchedule;
   timers: Set<TimerHandle>;
   nextRunAt: number | null;
@@ -194,8 +210,13 @@ export class Scheduler {
     }
   }
 
-  /** Registers a job; it starts ticking when the scheduler runs. @throws `VALIDATION_FAILED`, `CONFLICT` */
-  add(def: JobDefinition): void {
+  /**
+   * Registers a job; it starts ticking when the scheduler runs. Only the engine's own start
+   * registers a job `builtIn`, under a built-in job's name; a user's job may not take one.
+   * @throws `VALIDATION_FAILED`, `CONFLICT`
+   */
+  add(def: JobDefinition, options: { builtIn?: boolean } = {}): void {
+    const builtIn = options.builtIn === true;
     if (!def || typeof def !== 'object' || typeof def.run !== 'function') {
       throw new FoliokitError('VALIDATION_FAILED', 'A job needs a name, a schedule and a run function', {
         field: 'job',
@@ -210,6 +231,13 @@ export class Scheduler {
         },
       );
     }
+    if (!builtIn && RESERVED_JOB_NAMES.has(def.name)) {
+      throw new FoliokitError(
+        'VALIDATION_FAILED',
+        `job name ${def.name} is reserved for a built-in job (startScheduler options configure it); choose another`,
+        { field: 'name' },
+      );
+    }
     if (this.#jobs.has(def.name)) {
       throw new FoliokitError('CONFLICT', `A job named ${def.name} is already registered`, { field: 'name' });
     }
@@ -220,6 +248,7 @@ export class Scheduler {
     }
     const state: JobState = {
       def,
+      builtIn,
       schedule: compileSchedule(def.schedule),
       timers: new Set(),
       nextRunAt: null,
@@ -246,6 +275,12 @@ export class Scheduler {
     this.#clearTimers(state);
     if (state.running) await state.running.catch(() => {});
     return true;
+  }
+
+  /** Unregisters every built-in job (waiting for their running ticks); users' jobs stay. */
+  async removeBuiltIns(): Promise<void> {
+    const names = [...this.#jobs.values()].filter((s) => s.builtIn).map((s) => s.def.name);
+    for (const name of names) await this.remove(name);
   }
 
   has(name: string): boolean {

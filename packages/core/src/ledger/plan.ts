@@ -5,7 +5,7 @@
  */
 
 import { FoliokitError } from '../errors.js';
-import { type Dec, dec, divide, fmt, ZERO } from '../money/decimal.js';
+import { Dec, dec, divide, fmt, ZERO } from '../money/decimal.js';
 import type { LedgerState, LedgerWrite, LotRow, PositionRow, TransactionKind, TransactionRow } from '../ports/index.js';
 
 /** A validated cash movement. */
@@ -35,6 +35,8 @@ export interface TradeCommand {
   lotId: string;
   idempotencyKey?: string;
   requestHash: string;
+  /** The caller gave the price (else it is the market's): a buy over cash then names `price` too. */
+  priceGiven?: boolean;
 }
 
 /** The outcome of a plan: the ledger entry (new or replayed). */
@@ -47,7 +49,7 @@ export interface PlanOutcome {
  * Checks an idempotency key against the entry already recorded under it: the same request
  * replays the first result, another request under the same key is a conflict.
  */
-function replayOrConflict(state: LedgerState, requestHash: string, key: string | undefined): PlanOutcome | null {
+export function replayOrConflict(state: LedgerState, requestHash: string, key: string | undefined): PlanOutcome | null {
   const existing = state.existing;
   if (!existing) return null;
   if (existing.requestHash !== requestHash) {
@@ -86,8 +88,15 @@ function entry(
     requestHash: cmd.requestHash,
     executedAt: cmd.executedAt,
     createdAt: cmd.now,
+    voidedAt: null,
+    voidKey: null,
     ...fields,
   };
+}
+
+/** The portfolio's `ledgerAt` after an entry at `executedAt` (entries here are never backdated). */
+function ledgerAtAfter(current: string | null, executedAt: string): string {
+  return current !== null && current > executedAt ? current : executedAt;
 }
 
 /** Plans a deposit or a withdrawal. */
@@ -116,7 +125,14 @@ export function planCash(state: LedgerState, cmd: CashCommand): { write: LedgerW
   const transaction = entry(cmd, cmd.kind, { amount: fmt(signed), cashAfter: fmt(newCash) });
   return {
     write: {
-      portfolio: { cash: fmt(newCash), netDeposits: fmt(netDeposits), realizedPnl: p.realizedPnl, updatedAt: cmd.now },
+      portfolioId: cmd.portfolioId,
+      portfolio: {
+        cash: fmt(newCash),
+        netDeposits: fmt(netDeposits),
+        realizedPnl: p.realizedPnl,
+        ledgerAt: ledgerAtAfter(p.ledgerAt, cmd.executedAt),
+        updatedAt: cmd.now,
+      },
       transaction,
     },
     outcome: { transaction, replayed: false },
@@ -138,10 +154,12 @@ export function planTrade(state: LedgerState, cmd: TradeCommand): { write: Ledge
   if (cmd.side === 'buy') {
     const cost = gross.plus(cmd.fee);
     if (cost.gt(cash)) {
+      // Name what made it too dear: the fee when the shares alone were affordable.
+      const fields = gross.gt(cash) ? (cmd.priceGiven ? ['quantity', 'price'] : ['quantity']) : ['fee'];
       throw new FoliokitError(
         'INSUFFICIENT_CASH',
         `Buying ${fmt(cmd.quantity)} ${cmd.symbol} costs ${fmt(cost)}; the portfolio holds ${fmt(cash)} in cash`,
-        { field: 'quantity', available: fmt(cash), required: fmt(cost) },
+        { field: fields[0], fields, available: fmt(cash), required: fmt(cost) },
       );
     }
     const newCash = cash.minus(cost);
@@ -165,7 +183,14 @@ export function planTrade(state: LedgerState, cmd: TradeCommand): { write: Ledge
       quantityAfter: fmt(newQty),
     });
     const write: LedgerWrite = {
-      portfolio: { cash: fmt(newCash), netDeposits: p.netDeposits, realizedPnl: p.realizedPnl, updatedAt: cmd.now },
+      portfolioId: cmd.portfolioId,
+      portfolio: {
+        cash: fmt(newCash),
+        netDeposits: p.netDeposits,
+        realizedPnl: p.realizedPnl,
+        ledgerAt: ledgerAtAfter(p.ledgerAt, cmd.executedAt),
+        updatedAt: cmd.now,
+      },
       position,
       transaction,
     };
@@ -216,7 +241,8 @@ export function planTrade(state: LedgerState, cmd: TradeCommand): { write: Ledge
         left = left.minus(lq);
         lots.delete.push(lot.id);
       } else {
-        const part = divide(lc.times(left), lq);
+        // Rounding never takes more than the lot's cost.
+        const part = Dec.min(divide(lc.times(left), lq), lc);
         removedCost = removedCost.plus(part);
         lots.update.push({ id: lot.id, quantity: fmt(lq.minus(left)), costBasis: fmt(lc.minus(part)) });
         left = ZERO;
@@ -230,7 +256,8 @@ export function planTrade(state: LedgerState, cmd: TradeCommand): { write: Ledge
     }
     if (newQty.isZero()) removedCost = heldCost;
   } else {
-    removedCost = newQty.isZero() ? heldCost : divide(heldCost.times(cmd.quantity), held);
+    // Selling everything removes exactly the cost held; rounding never removes more than that.
+    removedCost = newQty.isZero() ? heldCost : Dec.min(divide(heldCost.times(cmd.quantity), held), heldCost);
   }
   const realized = proceeds.minus(removedCost);
   const position: PositionRow = {
@@ -253,10 +280,12 @@ export function planTrade(state: LedgerState, cmd: TradeCommand): { write: Ledge
     quantityAfter: fmt(newQty),
   });
   const write: LedgerWrite = {
+    portfolioId: cmd.portfolioId,
     portfolio: {
       cash: fmt(newCash),
       netDeposits: p.netDeposits,
       realizedPnl: fmt(dec(p.realizedPnl).plus(realized)),
+      ledgerAt: ledgerAtAfter(p.ledgerAt, cmd.executedAt),
       updatedAt: cmd.now,
     },
     position,

@@ -15,7 +15,7 @@ export interface ReplayState {
 }
 
 /**
- * Replays ledger entries (in the order given) into cash, positions and cost basis, using the
+ * Replays ledger entries (in the order given; void ones skipped) into cash, positions and cost basis, using the
  * recorded amounts and realized P&L. Backfill uses this to know a portfolio as of a day; tests use
  * it to prove that stored state equals the ledger.
  */
@@ -35,6 +35,8 @@ export function emptyReplayState(): ReplayState {
  * walks days with it, applying each day's entries once instead of replaying from scratch.
  */
 export function applyLedgerEntry(state: ReplayState, t: TransactionRow): void {
+  // A void entry stays in the ledger but counts for nothing.
+  if (t.voidedAt !== null && t.voidedAt !== undefined) return;
   const amount = dec(t.amount);
   state.cash = state.cash.plus(amount);
   if (t.kind === 'deposit' || t.kind === 'withdrawal') {

@@ -25,6 +25,11 @@ export interface PortfolioRow {
   netDeposits: string;
   /** Realized P&L of every sell. */
   realizedPnl: string;
+  /**
+   * The latest `executedAt` of the portfolio's ledger entries that are not void (null before the
+   * first): an entry dated before it is backdated, and re-plans the ledger from its instant.
+   */
+  ledgerAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -81,6 +86,10 @@ export interface TransactionRow {
   requestHash: string | null;
   executedAt: string;
   createdAt: string;
+  /** When the entry was voided (null while it counts). A void entry stays in the ledger but is not applied. */
+  voidedAt: string | null;
+  /** The idempotency key of the void, if one was given. */
+  voidKey: string | null;
 }
 
 /**
@@ -102,6 +111,9 @@ export interface PortfolioTotals {
   netDeposits: string;
 }
 
+/** The flag of a snapshot taken before a backdated entry or a void changed the ledger under it. */
+export const LEDGER_STALE_FLAG = 'ledger:stale';
+
 /** A point-in-time valuation of a portfolio. */
 export interface SnapshotRow extends PortfolioTotals {
   portfolioId: string;
@@ -109,7 +121,11 @@ export interface SnapshotRow extends PortfolioTotals {
   day: string;
   kind: SnapshotKind;
   cash: string;
-  /** `SYM:stale` for a symbol valued at a last known price, `SYM:unpriced` for one left out for want of any. */
+  /**
+   * `SYM:stale` for a symbol valued at a last known price, `SYM:unpriced` for one left out for want
+   * of any, and {@link LEDGER_STALE_FLAG} when the ledger changed before this snapshot's instant
+   * (a backdated entry or a void) and the snapshot could not be recomputed.
+   */
   flags: string[];
 }
 

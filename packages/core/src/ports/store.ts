@@ -26,6 +26,11 @@ export interface LedgerChangeRequest {
   loadAllPositions?: boolean;
   /** Look up an earlier entry with this idempotency key. */
   idempotencyKey?: string;
+  /**
+   * Load the whole ledger of the portfolio (void entries included), in date order: a backdated
+   * entry or a void re-plans the portfolio from it.
+   */
+  loadLedger?: boolean;
 }
 
 /** The state a ledger change is planned from, read inside the change's transaction. */
@@ -37,11 +42,33 @@ export interface LedgerState {
   positions: PositionRow[];
   /** The entry already recorded under the request's idempotency key, if any. */
   existing: TransactionRow | null;
+  /**
+   * Every ledger entry of the portfolio (void ones included) ordered by `executedAt`, then `id`
+   * (entry order), when `loadLedger` was asked; otherwise `null`.
+   */
+  ledger: TransactionRow[] | null;
+}
+
+/**
+ * The extra writes of a change that re-planned the ledger in date order (a backdated entry or a
+ * void): every position and FIFO lot as the replay left them, and the derived columns of the
+ * entries whose values changed.
+ */
+export interface LedgerReplan {
+  /** Upsert of every position the ledger has ever touched (flat ones as zero). */
+  positions: PositionRow[];
+  /** The portfolio's FIFO lots after the replay: the store deletes its lots and inserts these. */
+  lots: LotRow[];
+  /** New derived values of existing entries. */
+  entries: Array<Pick<TransactionRow, 'id' | 'realizedPnl' | 'cashAfter' | 'quantityAfter'>>;
+  /** An entry to mark void. */
+  void?: { id: string; voidedAt: string; voidKey: string | null };
 }
 
 /** The writes of one ledger change, applied atomically. */
 export interface LedgerWrite {
-  portfolio: Pick<PortfolioRow, 'cash' | 'netDeposits' | 'realizedPnl' | 'updatedAt'>;
+  portfolioId: string;
+  portfolio: Pick<PortfolioRow, 'cash' | 'netDeposits' | 'realizedPnl' | 'ledgerAt' | 'updatedAt'>;
   /** Upsert of the touched position. */
   position?: PositionRow;
   lots?: {
@@ -49,7 +76,15 @@ export interface LedgerWrite {
     update: Array<Pick<LotRow, 'id' | 'quantity' | 'costBasis'>>;
     delete: string[];
   };
-  transaction: TransactionRow;
+  /** The new ledger entry (none for a void). */
+  transaction?: TransactionRow;
+  /** A re-plan in date order: see {@link LedgerReplan}. */
+  replan?: LedgerReplan;
+  /**
+   * Mark the portfolio's snapshots taken at or after this instant stale (the ledger changed under
+   * them); applied before `snapshot` is recorded.
+   */
+  staleFrom?: string;
   /** A snapshot to record in the same transaction. */
   snapshot?: SnapshotRow;
 }
@@ -69,6 +104,8 @@ export interface TransactionQuery {
   kinds?: readonly TransactionKind[];
   /** Only entries executed at or before this instant. */
   until?: string;
+  /** Leave void entries out. @default false (a void entry is listed, with its `voidedAt`) */
+  excludeVoided?: boolean;
   /** @default 'desc' (newest first) */
   order?: 'asc' | 'desc';
 }
@@ -121,7 +158,8 @@ export interface Store {
 
   /**
    * Runs one ledger change atomically: locks the portfolio (serialising concurrent changes to it),
-   * loads {@link LedgerState}, calls `plan`, applies its writes, commits. If `plan` throws, nothing
+   * loads {@link LedgerState}, calls `plan`, applies its writes (in the order of the contract's
+   * `ledgerWriteStatements`: balances, positions, lots, entries, void, stale marks, snapshot), commits. If `plan` throws, nothing
    * is written and the error propagates unchanged. Throws `PORTFOLIO_NOT_FOUND` when the portfolio
    * does not exist.
    */

@@ -3,7 +3,9 @@
  * valuation, fills and snapshots read, kept in memory and persisted in the store's `symbols` table,
  * and the daily bars persisted as price history. Prices enter only here: every quote is validated
  * (a NaN, zero, negative or non-finite price is never stored or used), and an older quote never
- * replaces a newer one.
+ * replaces a newer one. A quote is never recorded later than the clock's now: one stamped in the
+ * future (a provider clock running ahead, a failover between sources) is recorded at now, so it
+ * cannot make the real quotes that follow count as older, in memory or in the store.
  */
 
 import { FoliokitError, isFoliokitError } from '../errors.js';
@@ -61,6 +63,12 @@ export interface PriceBookOptions {
   batchSize: number;
   onChange: (change: PriceChange) => void;
 }
+
+/**
+ * How far ahead of the engine's clock a quote may be stamped before the book logs the source's
+ * clock as skewed. Either way the quote is recorded at the clock's now, never later.
+ */
+export const FUTURE_QUOTE_TOLERANCE_MS = 5_000;
 
 interface Entry extends KnownPrice {
   currency: string;
@@ -159,23 +167,34 @@ export class PriceBook {
       }
       const rows: SymbolPriceRow[] = [];
       const changes: PriceChange[] = [];
-      const now = toIso(this.#o.clock.now());
+      const nowMs = this.#o.clock.now();
+      const now = toIso(nowMs);
+      const skewed: string[] = [];
+      const stored = await this.#storedNotInMemory(batch.filter((s) => quotes[s] !== undefined));
       for (const s of batch) {
         const q = quotes[s];
         if (!q) {
           if (!report.unknown.includes(s)) report.failed.push({ symbol: s, code: 'PRICE_UNAVAILABLE' });
           continue;
         }
-        const valid = validQuote(q, s);
+        const valid = validQuote(q, s, nowMs);
         if (!valid) {
           report.failed.push({ symbol: s, code: 'PROVIDER_INVALID_RESPONSE' });
           this.#o.logger.warn('Ignored an invalid quote', { symbol: s, price: String(q.price), source: q.source });
           continue;
         }
+        if (valid.aheadMs > FUTURE_QUOTE_TOLERANCE_MS) skewed.push(s);
+        const kept = stored.get(s);
+        if (kept && kept.at > valid.at) {
+          // The store holds a newer price (this process had none in memory): it stands, confirmed.
+          this.#memory.set(s, { ...kept, checkedAt: nowMs });
+          report.unchanged++;
+          continue;
+        }
         const previous = this.#memory.get(s);
         if (previous && previous.at > valid.at) {
           // An older quote never replaces a newer one; the entry is confirmed all the same.
-          previous.checkedAt = this.#o.clock.now();
+          previous.checkedAt = nowMs;
           report.unchanged++;
           continue;
         }
@@ -197,6 +216,13 @@ export class PriceBook {
             currency: q.currency ?? 'USD',
           });
         } else report.unchanged++;
+      }
+      if (skewed.length > 0) {
+        this.#o.logger.warn('Quotes stamped in the future were recorded at the clock instead', {
+          provider: this.#o.provider.name,
+          symbols: skewed,
+          toleranceMs: FUTURE_QUOTE_TOLERANCE_MS,
+        });
       }
       if (rows.length > 0) await this.#o.store.upsertPrices(rows);
       const checkedAt = this.#o.clock.now();
@@ -307,12 +333,31 @@ export class PriceBook {
     return code;
   }
 
+  /**
+   * The stored prices of those `symbols` this process has none of in memory, so that a quote older
+   * than the stored one does not replace it (the store keeps the newer row; memory must agree).
+   */
+  async #storedNotInMemory(symbols: readonly string[]): Promise<Map<string, Entry>> {
+    const out = new Map<string, Entry>();
+    const unseen = symbols.filter((s) => !this.#memory.has(s));
+    if (unseen.length === 0) return out;
+    const now = this.#o.clock.now();
+    for (const row of await this.#o.store.getPrices(unseen)) {
+      const entry = this.#fromRow(row, now);
+      if (entry) out.set(row.symbol, entry);
+    }
+    return out;
+  }
+
   #fromRow(row: SymbolPriceRow, now: number): Entry | null {
-    const valid = validQuote({ symbol: row.symbol, price: row.price, at: row.at, source: row.source }, row.symbol);
+    // A row stamped in the future (written before quotes were held to the clock) counts as now.
+    const valid = validQuote({ symbol: row.symbol, price: row.price, at: row.at, source: row.source }, row.symbol, now);
     if (!valid) return null;
     // Known, but not confirmed by the provider in this process: due for a refresh.
     return {
-      ...valid,
+      price: valid.price,
+      text: valid.text,
+      at: valid.at,
       source: row.source,
       currency: row.currency,
       stale: false,
@@ -321,11 +366,27 @@ export class PriceBook {
   }
 }
 
-/** A quote's price and instant, or null when the quote fails the shared validation. */
-function validQuote(q: Quote, symbol: string): { price: Dec; text: string; at: string; source: string } | null {
+/** A valid quote as the book records it. */
+interface ValidQuote {
+  price: Dec;
+  text: string;
+  /** The quote's instant, held to the clock: never after `nowMs`. */
+  at: string;
+  source: string;
+  /** How far ahead of the clock the quote was stamped (0 when not ahead). */
+  aheadMs: number;
+}
+
+/**
+ * A quote's price and instant, or null when the quote fails the shared validation. An instant after
+ * `nowMs` is recorded as `nowMs`: a price cannot be known before it is received.
+ */
+function validQuote(q: Quote, symbol: string, nowMs: number): ValidQuote | null {
   if (findQuoteFault(q, symbol) !== null) return null;
   const price = dec(q.price);
-  return { price, text: fmt(price), at: toIso(Date.parse(q.at)), source: q.source };
+  const stampedMs = Date.parse(q.at);
+  const aheadMs = Math.max(0, stampedMs - nowMs);
+  return { price, text: fmt(price), at: toIso(Math.min(stampedMs, nowMs)), source: q.source, aheadMs };
 }
 
 const optional = (value: string | undefined): string | null => (value === undefined ? null : fmt(dec(value)));

@@ -26,6 +26,29 @@ describe('normalizeSymbol', () => {
     }
   });
 
+  it('accepts one leading ^ (index symbols) within the 32 characters', () => {
+    expect(normalizeSymbol('^gspc')).toBe('^GSPC');
+    expect(normalizeSymbol(' ^N225 ')).toBe('^N225');
+    expect(normalizeSymbol(`^${'A'.repeat(31)}`)).toHaveLength(32);
+    for (const bad of ['^', '^^GSPC', '^.A', `^${'A'.repeat(32)}`]) {
+      expect([bad, failure(() => normalizeSymbol(bad))]).toEqual([
+        bad,
+        expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+      ]);
+    }
+  });
+
+  it('refuses non-ASCII before changing case: ß never becomes SS, ﬁ never FI', () => {
+    for (const bad of ['ß', 'straße', 'ﬁx', 'é', 'AA\u0000PL', 'A\uD800']) {
+      expect([bad, failure(() => normalizeSymbol(bad, 'symbol'))]).toEqual([
+        bad,
+        expect.objectContaining({ code: 'VALIDATION_FAILED', details: { field: 'symbol' } }),
+      ]);
+    }
+    // Unchecked, only a to z change case: a provider never matches 'straße' with 'STRASSE'.
+    expect(normalizeSymbol('straße', 'symbol', { check: false })).toBe('STRAßE');
+  });
+
   it('only trims and upper-cases when the form is not checked, but still wants a string', () => {
     expect(normalizeSymbol(' my file ', 'symbol', { check: false })).toBe('MY FILE');
     expect(normalizeSymbol('  ', 'symbol', { check: false })).toBe('');

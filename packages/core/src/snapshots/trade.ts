@@ -1,9 +1,15 @@
 /**
  * The post-trade snapshot: the prices fetched before a trade's transaction, and the snapshot row
  * planned inside it from the post-trade state.
+ *
+ * The prefetch guesses which symbols the portfolio holds from the last trade through this engine.
+ * Another engine instance on the same store may have bought something since: the planner, which
+ * sees every position under the transaction, then rolls the transaction back naming the symbols it
+ * has no price for, and {@link withTradeSnapshotPrices} fetches them and runs the transaction once
+ * more. A position still priced nowhere after that is flagged `SYM:unpriced`, never left out.
  */
 import type { Dec } from '../money/decimal.js';
-import type { LedgerState, LedgerWrite, PositionRow, SnapshotRow } from '../ports/index.js';
+import type { LedgerState, LedgerWrite, PositionRow, SnapshotRow, Store } from '../ports/index.js';
 import { toIso } from '../time.js';
 import type { HoldingPrice } from '../valuation/kernel.js';
 import { computeSnapshot, snapshotBase } from '../valuation/snapshot.js';
@@ -22,6 +28,72 @@ function positionsAfter(state: LedgerState, write: LedgerWrite): PositionRow[] {
   if (write.position && !replaced) out.push(write.position);
   out.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
   return out;
+}
+
+/**
+ * Thrown by {@link planTradeSnapshot} inside the trade's transaction (which it rolls back) when the
+ * post-trade state holds symbols the prefetch did not price; caught by {@link withTradeSnapshotPrices}.
+ */
+class SnapshotPricesMissing extends Error {
+  override readonly name = 'SnapshotPricesMissing';
+  constructor(readonly symbols: readonly string[]) {
+    super(`The post-trade snapshot has no prefetched price for ${symbols.join(', ')}`);
+  }
+}
+
+/** Prefetched price maps whose transaction may still be retried for missing symbols. */
+const retryable = new WeakSet<ReadonlyMap<string, HoldingPrice>>();
+
+/**
+ * Runs a trade's transaction whose planner calls {@link planTradeSnapshot} with `prices`. When the
+ * planner finds held symbols missing from `prices` (bought through another engine instance since
+ * this one's last trade), the transaction is rolled back, their prices are fetched into `prices`,
+ * and the transaction runs once more (then a symbol still missing is valued at the price book's
+ * memory or flagged unpriced). With `prices` null (no post-trade snapshot), `run` runs once.
+ *
+ * @example
+ * ```ts
+ * await withTradeSnapshotPrices(host, snapPrices, () => host.store.applyLedgerChange(request, planner));
+ * // or, the same: await tradeSnapshotLedger(host, snapPrices).applyLedgerChange(request, planner);
+ * ```
+ */
+export async function withTradeSnapshotPrices<T>(
+  host: SnapshotHost,
+  prices: Map<string, HoldingPrice> | null,
+  run: () => Promise<T>,
+): Promise<T> {
+  if (!prices) return run();
+  retryable.add(prices);
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof SnapshotPricesMissing)) throw error;
+    retryable.delete(prices);
+    const known = await host.latestPrices(error.symbols);
+    for (const [s, p] of known) prices.set(s, { price: p.price, stale: p.stale });
+    return run();
+  } finally {
+    retryable.delete(prices);
+  }
+}
+
+/**
+ * The store's `applyLedgerChange`, run through {@link withTradeSnapshotPrices}: a trade calls it in
+ * place of `host.store.applyLedgerChange` when its planner plans a post-trade snapshot on `prices`.
+ *
+ * @example
+ * ```ts
+ * await tradeSnapshotLedger(host, snapPrices).applyLedgerChange(request, planner);
+ * ```
+ */
+export function tradeSnapshotLedger(
+  host: SnapshotHost,
+  prices: Map<string, HoldingPrice> | null,
+): Pick<Store, 'applyLedgerChange'> {
+  return {
+    applyLedgerChange: (request, plan) =>
+      withTradeSnapshotPrices(host, prices, () => host.store.applyLedgerChange(request, plan)),
+  };
 }
 
 /** Symbols each portfolio held after its last trade here: a hint that saves a read before each trade. */
@@ -66,9 +138,11 @@ export async function prefetchTradePrices(
 
 /**
  * Plans the post-trade snapshot inside the trade's transaction, from the post-trade state: cash
- * and totals from the write, positions as loaded under lock with the touched one replaced. A
- * position the prefetch did not know (bought through another instance since) is valued at the
- * price book's in-memory price, flagged stale; with none, it is flagged `SYM:unpriced`, never guessed.
+ * and totals from the write, positions as loaded under lock (every position: the request must set
+ * `loadAllPositions`) with the touched one replaced. A position the prefetch did not price (bought
+ * through another instance since) makes the planner throw, for {@link withTradeSnapshotPrices} to
+ * fetch its price and retry; on the retry, or without that wrapper, it is valued at the price
+ * book's in-memory price, flagged stale, and with none it is flagged `SYM:unpriced`, never guessed.
  */
 export function planTradeSnapshot(
   host: SnapshotHost,
@@ -79,12 +153,15 @@ export function planTradeSnapshot(
   nowMs: number,
 ): SnapshotRow {
   const positions = positionsAfter(state, write);
+  const held = positions.filter((p) => p.quantity !== '0').map((p) => p.symbol);
+  const hints = hintsOf(host);
+  if (hints.size >= 10_000) hints.clear();
+  hints.set(state.portfolio.id, held);
+  const missing = held.filter((s) => s !== fill.symbol && !prices.has(s));
+  if (missing.length > 0 && retryable.has(prices)) throw new SnapshotPricesMissing(missing);
   let effective = prices;
-  const held: string[] = [];
   for (const p of positions) {
-    if (p.quantity === '0') continue;
-    held.push(p.symbol);
-    if (effective.has(p.symbol)) continue;
+    if (p.quantity === '0' || effective.has(p.symbol)) continue;
     const stand =
       p.symbol === fill.symbol
         ? { price: fill.price, stale: fill.stale }
@@ -96,9 +173,6 @@ export function planTradeSnapshot(
     if (effective === prices) effective = new Map(prices);
     (effective as Map<string, HoldingPrice>).set(p.symbol, stand);
   }
-  const hints = hintsOf(host);
-  if (hints.size >= 10_000) hints.clear();
-  hints.set(state.portfolio.id, held);
   return computeSnapshot(snapshotBase(state.portfolio.id, write.portfolio, 'trade', toIso(nowMs)), positions, effective)
     .row;
 }

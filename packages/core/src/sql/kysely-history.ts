@@ -51,6 +51,8 @@ export function kyselyHistory(db: Kysely<FoliokitDatabase>, dialect: SqlDialect)
                   realized_pnl: eb.ref('excluded.realized_pnl'),
                   net_deposits: eb.ref('excluded.net_deposits'),
                   flags: eb.ref('excluded.flags'),
+                  // A recomputed row is current again.
+                  stale: 0,
                 })),
             )
             .execute();
@@ -65,11 +67,14 @@ export function kyselyHistory(db: Kysely<FoliokitDatabase>, dialect: SqlDialect)
       if (query.kinds && query.kinds.length > 0) q = q.where('kind', 'in', [...query.kinds]);
       if (query.bucket) {
         // The last snapshot of each bucket, by a window function (SQLite >= 3.25, any PostgreSQL).
+        // Buckets are UTC hours and days on every store: `day` is the UTC day, and on PostgreSQL
+        // the hour is taken of `at` in UTC, never in the session's TimeZone (a +05:30 session
+        // would otherwise cut its hours at :30 UTC).
         const bucket =
           query.bucket === 'day'
             ? sql.ref('day')
             : dialect === 'postgres'
-              ? sql`date_trunc('hour', ${sql.ref('at')})`
+              ? sql`date_trunc('hour', ${sql.ref('at')} at time zone 'UTC')`
               : sql`substr(${sql.ref('at')}, 1, 13)`;
         const rank = sql<number>`row_number() over (partition by ${bucket} order by ${sql.ref('at')} desc, ${sql.ref('id')} desc)`;
         const ranked = q.select(rank.as('rn'));

@@ -221,6 +221,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
       let q = db.selectFrom('transactions').selectAll().where('portfolio_id', '=', portfolioId);
       if (query.kinds && query.kinds.length > 0) q = q.where('kind', 'in', [...query.kinds]);
       if (query.until !== undefined) q = q.where('executed_at', '<=', query.until);
+      if (query.excludeVoided === true) q = q.where('voided_at', 'is', null);
       if (query.before) {
         const { executedAt, id } = query.before;
         q = q.where((eb) =>

@@ -57,6 +57,8 @@ const entry: TransactionRow = {
   requestHash: 'h1',
   executedAt: AT,
   createdAt: '2026-03-02T15:00:01.000Z',
+  voidedAt: null,
+  voidKey: null,
 };
 const snapshot: SnapshotRow = {
   portfolioId: 'pf_1',
@@ -82,6 +84,7 @@ const portfolioRaw = portfolioToRow({
   cash: '1000',
   netDeposits: '1000',
   realizedPnl: '0',
+  ledgerAt: null,
   createdAt: AT,
   updatedAt: AT,
 });
@@ -96,8 +99,8 @@ describe('the ledger contract', () => {
     expect(transactionValues(entry)).toEqual(inOrder(TRANSACTION_COLUMNS, transactionToRow(entry)));
     expect(snapshotValues(snapshot)).toEqual(inOrder(SNAPSHOT_COLUMNS, snapshotToRow(snapshot)));
     expect(lotBalanceValues(lot)).toEqual(inOrder(LOT_BALANCE_COLUMNS, lotToRow(lot)));
-    const balances = { cash: '1', netDeposits: '2', realizedPnl: '3', updatedAt: AT };
-    expect(portfolioBalanceValues(balances)).toEqual(['1', '2', '3', AT]);
+    const balances = { cash: '1', netDeposits: '2', realizedPnl: '3', ledgerAt: '2026-03-01T00:00:00.000Z', updatedAt: AT };
+    expect(portfolioBalanceValues(balances)).toEqual(['1', '2', '3', '2026-03-01T00:00:00.000Z', AT]);
     expect(PORTFOLIO_BALANCE_COLUMNS.every((c) => (PORTFOLIO_COLUMNS as readonly string[]).includes(c))).toBe(true);
     expect(Object.keys(portfolioRaw)).toEqual([...PORTFOLIO_COLUMNS]);
   });
@@ -193,7 +196,8 @@ describe('the ledger contract as SQL', () => {
 
   it('writes in order: balances, position, lots (delete, update, insert), ledger row, snapshot', () => {
     const write: LedgerWrite = {
-      portfolio: { cash: '899.5', netDeposits: '1000', realizedPnl: '0', updatedAt: AT },
+      portfolioId: 'pf_1',
+      portfolio: { cash: '899.5', netDeposits: '1000', realizedPnl: '0', ledgerAt: null, updatedAt: AT },
       position,
       lots: { delete: ['lot_0'], update: [{ id: 'lot_1', quantity: '0.5', costBasis: '50' }], insert: [lot] },
       transaction: entry,
@@ -209,7 +213,7 @@ describe('the ledger contract as SQL', () => {
       'insert into "transactions"',
       'insert into "snapshots"',
     ]);
-    expect(statements[0]?.values).toEqual(['899.5', '1000', '0', AT, 'pf_1']);
+    expect(statements[0]?.values).toEqual(['899.5', '1000', '0', null, AT, 'pf_1']);
     expect(statements[3]?.values).toEqual(['0.5', '50', 'lot_1']);
     for (const s of statements) expect(s.text.split('?').length - 1, s.text).toBe(s.values.length);
     expect(statements[1]?.text).toContain(

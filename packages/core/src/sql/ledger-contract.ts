@@ -29,12 +29,13 @@ export const PORTFOLIO_COLUMNS = [
   'cash',
   'net_deposits',
   'realized_pnl',
+  'ledger_at',
   'created_at',
   'updated_at',
 ] as const;
 
 /** The columns of `portfolios` a ledger change updates (key: `id`), in the order of {@link portfolioBalanceValues}. */
-export const PORTFOLIO_BALANCE_COLUMNS = ['cash', 'net_deposits', 'realized_pnl', 'updated_at'] as const;
+export const PORTFOLIO_BALANCE_COLUMNS = ['cash', 'net_deposits', 'realized_pnl', 'ledger_at', 'updated_at'] as const;
 
 /** Every column of `positions`, in the order of {@link positionValues}. Key: (`portfolio_id`, `symbol`). */
 export const POSITION_COLUMNS = [
@@ -73,7 +74,12 @@ export const TRANSACTION_COLUMNS = [
   'request_hash',
   'executed_at',
   'created_at',
+  'voided_at',
+  'void_key',
 ] as const;
+
+/** The columns of a ledger entry a re-plan updates (key: `id`), in the order of {@link entryDerivedValues}. */
+export const TRANSACTION_DERIVED_COLUMNS = ['realized_pnl', 'cash_after', 'quantity_after'] as const;
 
 /** The columns of `snapshots` a write gives (`id` is generated), in the order of {@link snapshotValues}. */
 export const SNAPSHOT_COLUMNS = [
@@ -115,6 +121,7 @@ export const COLUMN_KINDS: Readonly<Record<LedgerColumn, ColumnKind>> = {
   kind: 'text',
   idempotency_key: 'text',
   request_hash: 'text',
+  void_key: 'text',
   flags: 'text',
   cash: 'decimal',
   net_deposits: 'decimal',
@@ -133,12 +140,14 @@ export const COLUMN_KINDS: Readonly<Record<LedgerColumn, ColumnKind>> = {
   updated_at: 'instant',
   opened_at: 'instant',
   executed_at: 'instant',
+  ledger_at: 'instant',
+  voided_at: 'instant',
   at: 'instant',
   day: 'day',
 };
 
 /** The reads a ledger change may make. */
-export type LedgerReadKind = 'portfolio' | 'existing' | 'position' | 'positions' | 'lots';
+export type LedgerReadKind = 'portfolio' | 'existing' | 'position' | 'positions' | 'lots' | 'ledger';
 
 /** The shape of one read: `select columns from table where a = ? and b = ? order by ...`. */
 export interface LedgerReadShape {
@@ -154,7 +163,8 @@ export interface LedgerReadShape {
 /**
  * Every read of a ledger change. `portfolio` is the one a store locks (PostgreSQL: the row lock;
  * SQLite: the write transaction). `positions` is every position ordered by symbol, `lots` the FIFO
- * lots of one symbol, oldest first (ties by id).
+ * lots of one symbol, oldest first (ties by id), `ledger` every entry in date order (ties by id,
+ * which is entry order).
  */
 export const LEDGER_READS: Readonly<Record<LedgerReadKind, LedgerReadShape>> = {
   portfolio: { table: 'portfolios', columns: PORTFOLIO_COLUMNS, where: ['id'], orderBy: [], unique: true },
@@ -186,6 +196,13 @@ export const LEDGER_READS: Readonly<Record<LedgerReadKind, LedgerReadShape>> = {
     orderBy: ['opened_at', 'id'],
     unique: false,
   },
+  ledger: {
+    table: 'transactions',
+    columns: TRANSACTION_COLUMNS,
+    where: ['portfolio_id'],
+    orderBy: ['executed_at', 'id'],
+    unique: false,
+  },
 };
 
 /** One read of a ledger change and its parameters (in the order of its shape's `where`). */
@@ -197,7 +214,7 @@ export interface LedgerRead {
 /**
  * The reads `request` needs, in the order a store makes them: the portfolio (under the lock)
  * first, then the entry under the idempotency key, then every position or the one touched, then
- * the lots of the touched symbol.
+ * the lots of the touched symbol, then the whole ledger when asked.
  */
 export function ledgerReads(request: LedgerChangeRequest): LedgerRead[] {
   const { portfolioId, symbol, idempotencyKey } = request;
@@ -206,6 +223,7 @@ export function ledgerReads(request: LedgerChangeRequest): LedgerRead[] {
   if (request.loadAllPositions === true) reads.push({ kind: 'positions', params: [portfolioId] });
   else if (symbol !== undefined) reads.push({ kind: 'position', params: [portfolioId, symbol] });
   if (symbol !== undefined && request.loadLots === true) reads.push({ kind: 'lots', params: [portfolioId, symbol] });
+  if (request.loadLedger === true) reads.push({ kind: 'ledger', params: [portfolioId] });
   return reads;
 }
 
@@ -227,6 +245,7 @@ export function assembleLedgerState(
     lots: [],
     positions: [],
     existing: null,
+    ledger: null,
   };
   for (let i = 1; i < reads.length; i++) {
     const found = results[i] ?? [];
@@ -246,6 +265,9 @@ export function assembleLedgerState(
       case 'lots':
         state.lots = found.map(lotFromRow);
         break;
+      case 'ledger':
+        state.ledger = found.map(transactionFromRow);
+        break;
       case 'portfolio':
         break;
     }
@@ -258,7 +280,7 @@ export type SqlValue = string | null;
 
 /** The values of {@link PORTFOLIO_BALANCE_COLUMNS}. */
 export function portfolioBalanceValues(p: LedgerWrite['portfolio']): SqlValue[] {
-  return [p.cash, p.netDeposits, p.realizedPnl, p.updatedAt];
+  return [p.cash, p.netDeposits, p.realizedPnl, p.ledgerAt, p.updatedAt];
 }
 
 /** The values of {@link POSITION_COLUMNS}. */
@@ -307,7 +329,14 @@ export function transactionValues(t: TransactionRow): SqlValue[] {
     t.requestHash,
     t.executedAt,
     t.createdAt,
+    t.voidedAt,
+    t.voidKey,
   ];
+}
+
+/** The values of {@link TRANSACTION_DERIVED_COLUMNS}. */
+export function entryDerivedValues(t: Pick<TransactionRow, 'realizedPnl' | 'cashAfter' | 'quantityAfter'>): SqlValue[] {
+  return [t.realizedPnl, t.cashAfter, t.quantityAfter];
 }
 
 /** The values of {@link SNAPSHOT_COLUMNS} (`flags` as JSON text). */

@@ -9,6 +9,7 @@ import type { LedgerWrite } from '../ports/index.js';
 import {
   COLUMN_KINDS,
   type ColumnKind,
+  entryDerivedValues,
   LEDGER_READS,
   type LedgerColumn,
   type LedgerReadKind,
@@ -26,6 +27,7 @@ import {
   type SqlValue,
   snapshotValues,
   TRANSACTION_COLUMNS,
+  TRANSACTION_DERIVED_COLUMNS,
   transactionValues,
 } from './ledger-contract.js';
 import type { SqlDialect } from './migrations.js';
@@ -97,6 +99,7 @@ export function ledgerReadSql(syntax: SqlSyntax): LedgerReadSql {
     position: selectSql('position', syntax),
     positions: selectSql('positions', syntax),
     lots: selectSql('lots', syntax),
+    ledger: selectSql('ledger', syntax),
   };
 }
 
@@ -134,6 +137,14 @@ export interface LedgerWriteSql {
   readonly insertTransaction: string;
   /** Values: {@link snapshotValues}. */
   readonly insertSnapshot: string;
+  /** Values: the portfolio id (a re-plan replaces every lot). */
+  readonly deletePortfolioLots: string;
+  /** Values: {@link entryDerivedValues}, then the entry id. */
+  readonly updateEntry: string;
+  /** Values: `voided_at`, `void_key`, then the entry id. */
+  readonly voidEntry: string;
+  /** Values: the portfolio id, the instant from which its snapshots are stale. */
+  readonly markStale: string;
 }
 
 /** Builds {@link LedgerWriteSql} for a syntax (once per store). */
@@ -148,6 +159,10 @@ export function ledgerWriteSql(syntax: SqlSyntax): LedgerWriteSql {
     insertLot: insertSql(syntax, 'lots', LOT_COLUMNS),
     insertTransaction: insertSql(syntax, 'transactions', TRANSACTION_COLUMNS),
     insertSnapshot: insertSql(syntax, 'snapshots', SNAPSHOT_COLUMNS),
+    deletePortfolioLots: `delete from ${syntax.table('lots')} where "portfolio_id" = ${syntax.param(1, 'portfolio_id')}`,
+    updateEntry: `update ${syntax.table('transactions')} set ${assignments(syntax, TRANSACTION_DERIVED_COLUMNS, 1)} where "id" = ${syntax.param(TRANSACTION_DERIVED_COLUMNS.length + 1, 'id')}`,
+    voidEntry: `update ${syntax.table('transactions')} set ${assignments(syntax, ['voided_at', 'void_key'], 1)} where "id" = ${syntax.param(3, 'id')}`,
+    markStale: `update ${syntax.table('snapshots')} set "stale" = 1 where "portfolio_id" = ${syntax.param(1, 'portfolio_id')} and "at" >= ${syntax.param(2, 'at')} and "stale" = 0`,
   };
 }
 
@@ -159,10 +174,12 @@ export interface SqlStatement {
 
 /**
  * The statements of a planned write, in the order a store runs them: the portfolio's balances,
- * the touched position, its lots (deletes, updates, inserts), the ledger row, the snapshot.
+ * the touched position, its lots (deletes, updates, inserts); for a re-plan every position, the
+ * lots replaced, the entries' derived values and the void; the new ledger row, the stale marks,
+ * the snapshot.
  */
 export function ledgerWriteStatements(write: LedgerWrite, sql: LedgerWriteSql): SqlStatement[] {
-  const portfolioId = write.transaction.portfolioId;
+  const { portfolioId, replan } = write;
   const out: SqlStatement[] = [
     { text: sql.updatePortfolio, values: [...portfolioBalanceValues(write.portfolio), portfolioId] },
   ];
@@ -172,7 +189,18 @@ export function ledgerWriteStatements(write: LedgerWrite, sql: LedgerWriteSql): 
     for (const l of write.lots.update) out.push({ text: sql.updateLot, values: [...lotBalanceValues(l), l.id] });
     for (const l of write.lots.insert) out.push({ text: sql.insertLot, values: lotValues(l) });
   }
-  out.push({ text: sql.insertTransaction, values: transactionValues(write.transaction) });
+  if (replan) {
+    for (const p of replan.positions) out.push({ text: sql.upsertPosition, values: positionValues(p) });
+    out.push({ text: sql.deletePortfolioLots, values: [portfolioId] });
+    for (const l of replan.lots) out.push({ text: sql.insertLot, values: lotValues(l) });
+    for (const e of replan.entries) out.push({ text: sql.updateEntry, values: [...entryDerivedValues(e), e.id] });
+    if (replan.void) {
+      const v = replan.void;
+      out.push({ text: sql.voidEntry, values: [v.voidedAt, v.voidKey, v.id] });
+    }
+  }
+  if (write.transaction) out.push({ text: sql.insertTransaction, values: transactionValues(write.transaction) });
+  if (write.staleFrom !== undefined) out.push({ text: sql.markStale, values: [portfolioId, write.staleFrom] });
   if (write.snapshot) out.push({ text: sql.insertSnapshot, values: snapshotValues(write.snapshot) });
   return out;
 }

@@ -190,11 +190,48 @@ function jobRuns(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * The ledger in date order: each portfolio's latest entry instant (a trade dated before it
+ * re-plans the ledger), void entries, and snapshots marked stale when the ledger changes under
+ * them. Existing portfolios get their `ledger_at` from their ledger.
+ */
+function dateOrder(dialect: SqlDialect): Migration {
+  const t = types(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('portfolios').addColumn('ledger_at', t.instant).execute();
+      await db.schema.alterTable('transactions').addColumn('voided_at', t.instant).execute();
+      await db.schema.alterTable('transactions').addColumn('void_key', 'text').execute();
+      await db.schema
+        .alterTable('snapshots')
+        .addColumn('stale', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex('transactions_void_key_idx')
+        .on('transactions')
+        .columns(['portfolio_id', 'void_key'])
+        .unique()
+        .execute();
+      // Through the query builder, so a store's schema qualifies both tables.
+      await db
+        .updateTable('portfolios')
+        .set((eb) => ({
+          ledger_at: eb
+            .selectFrom('transactions as t')
+            .select((e) => e.fn.max('t.executed_at').as('m'))
+            .whereRef('t.portfolio_id', '=', 'portfolios.id'),
+        }))
+        .execute();
+    },
+  };
+}
+
 /** The ordered migrations for a dialect. */
 export function foliokitMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_job_runs': jobRuns(dialect),
+    '0003_date_order': dateOrder(dialect),
   };
 }
 

@@ -2,17 +2,18 @@
  * Mapping between database rows (snake_case, driver-specific value types) and the store port's rows.
  * Exported for adapters that run a native hot path next to the Kysely store.
  */
-import type {
-  CostBasisMethod,
-  DailyBarRow,
-  LotRow,
-  PortfolioRow,
-  PositionRow,
-  SnapshotKind,
-  SnapshotRow,
-  SymbolPriceRow,
-  TransactionKind,
-  TransactionRow,
+import {
+  type CostBasisMethod,
+  type DailyBarRow,
+  LEDGER_STALE_FLAG,
+  type LotRow,
+  type PortfolioRow,
+  type PositionRow,
+  type SnapshotKind,
+  type SnapshotRow,
+  type SymbolPriceRow,
+  type TransactionKind,
+  type TransactionRow,
 } from '../ports/index.js';
 
 /** A driver's instant (a `Date`, an ISO string, or PostgreSQL's text form) as an ISO string with `Z`. */
@@ -61,6 +62,18 @@ export function decOut(value: unknown): string {
   return trimmed === '-0' || trimmed === '' ? '0' : trimmed;
 }
 
+function instantOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : isoOut(value);
+}
+
+/** A snapshot's flags: the stored JSON list, and {@link LEDGER_STALE_FLAG} when the row is marked stale. */
+function snapshotFlags(r: Raw): string[] {
+  const flags = JSON.parse((r.flags as string | null) ?? '[]') as string[];
+  // `stale` is 0/1 (an integer column on both dialects; some drivers answer a string).
+  if (r.stale !== undefined && r.stale !== null && Number(r.stale) !== 0) flags.push(LEDGER_STALE_FLAG);
+  return flags;
+}
+
 function decOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : decOut(value);
 }
@@ -79,6 +92,7 @@ export function portfolioFromRow(r: Raw): PortfolioRow {
     cash: decOut(r.cash),
     netDeposits: decOut(r.net_deposits),
     realizedPnl: decOut(r.realized_pnl),
+    ledgerAt: instantOrNull(r.ledger_at),
     createdAt: isoOut(r.created_at),
     updatedAt: isoOut(r.updated_at),
   };
@@ -95,6 +109,7 @@ export function portfolioToRow(p: PortfolioRow) {
     cash: p.cash,
     net_deposits: p.netDeposits,
     realized_pnl: p.realizedPnl,
+    ledger_at: p.ledgerAt,
     created_at: p.createdAt,
     updated_at: p.updatedAt,
   };
@@ -163,6 +178,8 @@ export function transactionFromRow(r: Raw): TransactionRow {
     requestHash: (r.request_hash as string | null) ?? null,
     executedAt: isoOut(r.executed_at),
     createdAt: isoOut(r.created_at),
+    voidedAt: instantOrNull(r.voided_at),
+    voidKey: (r.void_key as string | null | undefined) ?? null,
   };
 }
 
@@ -183,6 +200,8 @@ export function transactionToRow(t: TransactionRow) {
     request_hash: t.requestHash,
     executed_at: t.executedAt,
     created_at: t.createdAt,
+    voided_at: t.voidedAt,
+    void_key: t.voidKey,
   };
 }
 
@@ -199,7 +218,7 @@ export function snapshotFromRow(r: Raw): SnapshotRow {
     unrealizedPnl: decOut(r.unrealized_pnl),
     realizedPnl: decOut(r.realized_pnl),
     netDeposits: decOut(r.net_deposits),
-    flags: JSON.parse((r.flags as string | null) ?? '[]') as string[],
+    flags: snapshotFlags(r),
   };
 }
 

@@ -18,6 +18,8 @@ export interface PortfoliosTable {
   cash: string;
   net_deposits: string;
   realized_pnl: string;
+  /** Latest `executed_at` of the entries that are not void (migration 0003). */
+  ledger_at: Instant | null;
   created_at: Instant;
   updated_at: Instant;
 }
@@ -57,6 +59,9 @@ export interface TransactionsTable {
   request_hash: string | null;
   executed_at: Instant;
   created_at: Instant;
+  /** Migration 0003: when the entry was voided. */
+  voided_at: Instant | null;
+  void_key: string | null;
 }
 
 export interface SnapshotsTable {
@@ -73,6 +78,8 @@ export interface SnapshotsTable {
   realized_pnl: string;
   net_deposits: string;
   flags: string;
+  /** Migration 0003: 1 when the ledger changed under this snapshot and it was not recomputed. */
+  stale: Generated<number>;
 }
 
 export interface SymbolsTable {

@@ -2,15 +2,16 @@
  * The memory store's tables, and how it applies one planned ledger change: copy-on-write, so the
  * change lands whole or, when a write breaks a constraint, not at all.
  */
-import type {
-  LedgerChangeRequest,
-  LedgerState,
-  LedgerWrite,
-  LotRow,
-  PortfolioRow,
-  PositionRow,
-  SnapshotRow,
-  TransactionRow,
+import {
+  LEDGER_STALE_FLAG,
+  type LedgerChangeRequest,
+  type LedgerState,
+  type LedgerWrite,
+  type LotRow,
+  type PortfolioRow,
+  type PositionRow,
+  type SnapshotRow,
+  type TransactionRow,
 } from '../ports/index.js';
 import { decOut } from '../sql/rows.js';
 import {
@@ -58,7 +59,15 @@ export interface MemoryTables {
 
 /** The state a ledger change is planned from: copies of the rows the request asks for. */
 export function ledgerState(t: PortfolioTables, request: LedgerChangeRequest): LedgerState {
-  const state: LedgerState = { portfolio: copy(t.row), position: null, lots: [], positions: [], existing: null };
+  const state: LedgerState = {
+    portfolio: copy(t.row),
+    position: null,
+    lots: [],
+    positions: [],
+    existing: null,
+    ledger: null,
+  };
+  if (request.loadLedger) state.ledger = [...t.transactions].sort(byLedgerOrder).map(copy);
   if (request.idempotencyKey !== undefined) {
     const e = t.byKey.get(request.idempotencyKey);
     state.existing = e ? copy(e) : null;
@@ -75,6 +84,21 @@ export function ledgerState(t: PortfolioTables, request: LedgerChangeRequest): L
     }
   }
   return state;
+}
+
+/** Ledger order: by `executedAt`, then id (entry order). */
+export function byLedgerOrder(a: TransactionRow, b: TransactionRow): number {
+  if (a.executedAt !== b.executedAt) return a.executedAt < b.executedAt ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Flags the snapshots taken at or after `from` stale (the SQL stores' `stale = 1`). */
+function markStale(t: PortfolioTables, from: string): void {
+  for (const s of t.snapshots) {
+    if (s.row.at >= from && !s.row.flags.includes(LEDGER_STALE_FLAG)) {
+      s.row = { ...s.row, flags: [...s.row.flags, LEDGER_STALE_FLAG] };
+    }
+  }
 }
 
 /** Snapshot kinds kept once per portfolio and day (the SQL stores' partial unique index). */
@@ -94,39 +118,48 @@ export function daySlotOf(s: SnapshotRow): string | undefined {
  */
 export function applyLedgerWrite(db: MemoryTables, t: PortfolioTables, write: LedgerWrite): void {
   const id = t.row.id;
-  const tx = transactionIn(write.transaction);
-  if (tx.portfolioId !== id) throw new MemoryConstraintError('ledger_write', `entry of ${tx.portfolioId} in ${id}`);
+  if (write.portfolioId !== id) throw new MemoryConstraintError('ledger_write', `write of ${write.portfolioId} in ${id}`);
+  const tx = write.transaction ? transactionIn(write.transaction) : undefined;
+  if (tx && tx.portfolioId !== id) throw new MemoryConstraintError('ledger_write', `entry of ${tx.portfolioId} in ${id}`);
   const row: PortfolioRow = portfolioIn({
     ...t.row,
     cash: write.portfolio.cash,
     netDeposits: write.portfolio.netDeposits,
     realizedPnl: write.portfolio.realizedPnl,
+    ledgerAt: write.portfolio.ledgerAt,
     updatedAt: write.portfolio.updatedAt,
   });
 
   let positions = t.positions;
-  if (write.position) {
-    const p = positionIn(write.position);
-    if (p.portfolioId !== id) throw new MemoryConstraintError('ledger_write', `position of ${p.portfolioId} in ${id}`);
-    positions = new Map(t.positions).set(p.symbol, p);
+  const replan = write.replan;
+  const upserts = [...(write.position ? [write.position] : []), ...(replan ? replan.positions : [])];
+  if (upserts.length > 0) {
+    positions = new Map(t.positions);
+    for (const p of upserts.map(positionIn)) {
+      if (p.portfolioId !== id) throw new MemoryConstraintError('ledger_write', `position of ${p.portfolioId} in ${id}`);
+      positions.set(p.symbol, p);
+    }
   }
 
   let lots = t.lots;
   const lotIdsGone: string[] = [];
   const lotIdsNew: string[] = [];
-  if (write.lots) {
+  const lotChange = replan
+    ? { delete: [...t.lots.keys()], update: [], insert: replan.lots }
+    : (write.lots ?? null);
+  if (lotChange) {
     lots = new Map(t.lots);
-    for (const lotId of write.lots.delete) {
+    for (const lotId of lotChange.delete) {
       if (lots.delete(lotId)) lotIdsGone.push(lotId);
     }
-    for (const u of write.lots.update) {
+    for (const u of lotChange.update) {
       const lot = lots.get(u.id);
       if (!lot) continue; // an update of no row changes nothing, as in SQL
       const quantity = decOut(u.quantity);
       nonNegative('lots_quantity_non_negative', quantity);
       lots.set(u.id, { ...lot, quantity, costBasis: decOut(u.costBasis) });
     }
-    for (const l of write.lots.insert.map(lotIn)) {
+    for (const l of lotChange.insert.map(lotIn)) {
       if (l.portfolioId !== id) throw new MemoryConstraintError('ledger_write', `lot of ${l.portfolioId} in ${id}`);
       const gone = lotIdsGone.includes(l.id);
       if ((db.lotIds.has(l.id) && !gone) || lotIdsNew.includes(l.id)) {
@@ -137,9 +170,26 @@ export function applyLedgerWrite(db: MemoryTables, t: PortfolioTables, write: Le
     }
   }
 
-  if (db.transactionIds.has(tx.id)) throw new MemoryConstraintError('transactions_pkey', `id ${tx.id} exists`);
-  if (tx.idempotencyKey !== null && t.byKey.has(tx.idempotencyKey)) {
+  if (tx && db.transactionIds.has(tx.id)) throw new MemoryConstraintError('transactions_pkey', `id ${tx.id} exists`);
+  if (tx && tx.idempotencyKey !== null && t.byKey.has(tx.idempotencyKey)) {
     throw new MemoryConstraintError('transactions_idempotency_idx', `key ${tx.idempotencyKey} exists`);
+  }
+  // Entries re-planned or voided: new rows replace the old ones (by id).
+  const changed = new Map<string, TransactionRow>();
+  if (replan) {
+    const byId = new Map(t.transactions.map((e) => [e.id, e]));
+    for (const e of replan.entries) {
+      const old = changed.get(e.id) ?? byId.get(e.id);
+      if (old) changed.set(e.id, transactionIn({ ...old, ...e }));
+    }
+    const v = replan.void;
+    if (v) {
+      const old = changed.get(v.id) ?? byId.get(v.id);
+      if (old && v.voidKey !== null && t.transactions.some((e) => e.voidKey === v.voidKey && e.id !== v.id)) {
+        throw new MemoryConstraintError('transactions_void_key_idx', `void key ${v.voidKey} exists`);
+      }
+      if (old) changed.set(v.id, transactionIn({ ...old, voidedAt: v.voidedAt, voidKey: v.voidKey }));
+    }
   }
 
   const snapshot = write.snapshot ? snapshotIn(write.snapshot) : undefined;
@@ -157,9 +207,16 @@ export function applyLedgerWrite(db: MemoryTables, t: PortfolioTables, write: Le
   t.lots = lots;
   for (const lotId of lotIdsGone) db.lotIds.delete(lotId);
   for (const lotId of lotIdsNew) db.lotIds.add(lotId);
-  t.transactions.push(tx);
-  db.transactionIds.add(tx.id);
-  if (tx.idempotencyKey !== null) t.byKey.set(tx.idempotencyKey, tx);
+  if (changed.size > 0) {
+    t.transactions = t.transactions.map((e) => changed.get(e.id) ?? e);
+    for (const e of t.transactions) if (e.idempotencyKey !== null) t.byKey.set(e.idempotencyKey, e);
+  }
+  if (tx) {
+    t.transactions.push(tx);
+    db.transactionIds.add(tx.id);
+    if (tx.idempotencyKey !== null) t.byKey.set(tx.idempotencyKey, tx);
+  }
+  if (write.staleFrom !== undefined) markStale(t, write.staleFrom);
   if (snapshot) {
     const stored: StoredSnapshot = { id: ++db.snapshotSeq, row: snapshot };
     t.snapshots.push(stored);

@@ -46,6 +46,7 @@ export function portfolioIn(p: PortfolioRow): PortfolioRow {
     cash: decOut(p.cash),
     netDeposits: decOut(p.netDeposits),
     realizedPnl: decOut(p.realizedPnl),
+    ledgerAt: isoOrNull(p.ledgerAt ?? null),
     createdAt: isoOut(p.createdAt),
     updatedAt: isoOut(p.updatedAt),
   };
@@ -97,6 +98,8 @@ export function transactionIn(t: TransactionRow): TransactionRow {
     requestHash: t.requestHash ?? null,
     executedAt: isoOut(t.executedAt),
     createdAt: isoOut(t.createdAt),
+    voidedAt: isoOrNull(t.voidedAt ?? null),
+    voidKey: t.voidKey ?? null,
   };
 }
 

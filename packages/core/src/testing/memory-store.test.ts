@@ -26,6 +26,7 @@ async function withPortfolio(cash = '100') {
     cash,
     netDeposits: cash,
     realizedPnl: '0',
+    ledgerAt: null,
     createdAt: NOW,
     updatedAt: NOW,
   });
@@ -64,6 +65,8 @@ const deposit = (id: string, over: Partial<TransactionRow> = {}): TransactionRow
   requestHash: null,
   executedAt: NOW,
   createdAt: NOW,
+  voidedAt: null,
+  voidKey: null,
   ...over,
 });
 
@@ -104,7 +107,8 @@ describe('memory store', () => {
           seen.push(state.portfolio.cash);
           const cash = String(Number(state.portfolio.cash) + 1);
           return {
-            portfolio: { cash, netDeposits: cash, realizedPnl: '0', updatedAt: NOW },
+            portfolioId: 'pf_1',
+            portfolio: { cash, netDeposits: cash, realizedPnl: '0', ledgerAt: null, updatedAt: NOW },
             transaction: deposit(`tx_${i}`, { cashAfter: cash }),
           };
         }),
@@ -114,7 +118,8 @@ describe('memory store', () => {
     expect(
       await codeOf(
         store.applyLedgerChange({ portfolioId: 'pf_1' }, () => ({
-          portfolio: { cash: '1', netDeposits: '1', realizedPnl: '0', updatedAt: NOW },
+          portfolioId: 'pf_1',
+          portfolio: { cash: '1', netDeposits: '1', realizedPnl: '0', ledgerAt: null, updatedAt: NOW },
           transaction: deposit('tx_0'),
         })),
       ),

@@ -198,6 +198,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       return t.transactions
         .filter((x) => kinds === null || kinds.has(x.kind))
         .filter((x) => until === null || x.executedAt <= until)
+        .filter((x) => query.excludeVoided !== true || x.voidedAt === null)
         .filter((x) => {
           if (!before) return true;
           const c = byText(x.executedAt, before.at) || byText(x.id, before.id);

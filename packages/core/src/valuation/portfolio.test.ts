@@ -19,6 +19,7 @@ const portfolio = (cash: string): PortfolioRow => ({
   cash,
   netDeposits: '100',
   realizedPnl: '-2.5',
+  ledgerAt: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 });

@@ -9,6 +9,7 @@ import { describeCash } from './cash.js';
 import { describeConsistentReads } from './consistent-reads.js';
 import { type ConformanceContext, createConformanceContext, type StoreConformanceOptions } from './context.js';
 import { describeJobs } from './jobs.js';
+import { describeLedgerModel } from './ledger-model.js';
 import { describeLedgerProperties } from './ledger-properties.js';
 import { describePortfolios } from './portfolios.js';
 import { describeStorePrimitives } from './primitives.js';
@@ -51,6 +52,7 @@ const DOMAINS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   describeConsistentReads,
   describeStorePrimitives,
   describeLedgerProperties,
+  describeLedgerModel,
 ];
 
 function register<S extends Store>(

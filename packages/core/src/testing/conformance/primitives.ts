@@ -80,7 +80,8 @@ export function describeStorePrimitives(ctx: ConformanceContext): void {
       // Cash is updated first; the position then breaks the CHECK (quantity >= 0).
       const code = await codeOf(
         h.store.applyLedgerChange({ portfolioId: p.id, symbol: 'AAPL' }, (state) => ({
-          portfolio: { cash: '50', netDeposits: state.portfolio.netDeposits, realizedPnl: '0', updatedAt: now },
+          portfolioId: p.id,
+          portfolio: { cash: '50', netDeposits: state.portfolio.netDeposits, realizedPnl: '0', ledgerAt: null, updatedAt: now },
           position: {
             portfolioId: p.id,
             symbol: 'AAPL',
@@ -106,6 +107,8 @@ export function describeStorePrimitives(ctx: ConformanceContext): void {
             requestHash: null,
             executedAt: now,
             createdAt: now,
+            voidedAt: null,
+            voidKey: null,
           },
         })),
       );

@@ -30,6 +30,7 @@ import {
   type RaceContext,
   type RaceOutcome,
   SAME_KEY_CALLS,
+  SAME_KEY_REPLAYS,
   sameKeyRace,
 } from './races.js';
 
@@ -54,7 +55,8 @@ export interface StoreRaceConformanceOptions {
   instances?: number;
   /**
    * Concurrent calls in the oversell, overbuy and overspend races (at least 100, so that most
-   * calls must lose). The idempotency race always fires 20. @default 200
+   * calls must lose). The idempotency race always fires 50 at once, then replays 50 one by one.
+   * @default 200
    */
   calls?: number;
   /**
@@ -99,8 +101,8 @@ export interface RaceSuiteContext {
  *   `INSUFFICIENT_QUANTITY`, quantity 0, cash exact;
  * - overbuy: `calls` buys with cash for exactly 50 → exactly 50 fills, cash 0;
  * - overspend: `calls` withdrawals and buys each worth 60 % of the cash → exactly one wins;
- * - 20 trades under one idempotency key, with and without a price → one trade, 20 identical
- *   answers;
+ * - 50 concurrent trades under one idempotency key, then 50 sequential replays, with and without a
+ *   price → one trade, 100 identical answers;
  * - afterwards every portfolio the races touched equals a replay of its ledger, read through every
  *   store instance;
  * - unless `checkNaiveBites: false`, a {@link naiveStore} over the same stores oversells.
@@ -188,12 +190,19 @@ export function runStoreRaceConformance(options: StoreRaceConformanceOptions): v
       await expectOneSpender(ctx(), await race(overspendRace(ctx(), calls)));
     });
 
-    it(`${SAME_KEY_CALLS} trades under one idempotency key, with a price: one trade, ${SAME_KEY_CALLS} identical answers`, async () => {
-      await expectOneTrade(ctx(), await race(sameKeyRace(ctx(), true)));
+    const sameKey = `${SAME_KEY_CALLS} concurrent trades and ${SAME_KEY_REPLAYS} sequential replays under one idempotency key`;
+    const identical = `one trade, ${SAME_KEY_CALLS + SAME_KEY_REPLAYS} identical answers`;
+
+    it(`${sameKey}, with a price: ${identical}`, async () => {
+      const r = await race(sameKeyRace(ctx(), true));
+      expect(r.calls).toBe(SAME_KEY_CALLS + SAME_KEY_REPLAYS);
+      await expectOneTrade(ctx(), r);
     });
 
-    it(`${SAME_KEY_CALLS} trades under one idempotency key, priced by the provider: one trade, ${SAME_KEY_CALLS} identical answers`, async () => {
-      await expectOneTrade(ctx(), await race(sameKeyRace(ctx(), false)));
+    it(`${sameKey}, priced by the provider: ${identical}`, async () => {
+      const r = await race(sameKeyRace(ctx(), false));
+      expect(r.calls).toBe(SAME_KEY_CALLS + SAME_KEY_REPLAYS);
+      await expectOneTrade(ctx(), r);
     });
 
     options.extend?.({ context: ctx, stores, track: (id) => void touched.push(id) });

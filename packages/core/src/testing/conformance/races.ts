@@ -50,22 +50,50 @@ export const OVERSELL = {
 /** Cash for exactly 50 buys of one share at 19.99 plus a 0.01 fee. */
 export const OVERBUY = { affordable: 50, price: '19.99', fee: '0.01' };
 
-/** Calls of the idempotency race. */
-export const SAME_KEY_CALLS = 20;
+/** Concurrent calls of the idempotency race. */
+export const SAME_KEY_CALLS = 50;
+
+/** Sequential replays of the idempotency race, after its concurrent calls. */
+export const SAME_KEY_REPLAYS = 50;
 
 export const DEFAULT_CALLS = 200;
 export const MIN_CALLS = 100;
 
+/**
+ * Fires `calls` calls at once, spread round-robin over the context's engines, and counts what won.
+ */
 export async function fire(
   ctx: RaceContext,
   portfolioId: string,
   calls: number,
   call: (engine: PortfolioEngine, i: number) => Promise<Transaction>,
 ): Promise<RaceOutcome> {
-  const settled = await Promise.allSettled(
-    Array.from({ length: calls }, (_, i) => call(ctx.engines[i % ctx.engines.length] as PortfolioEngine, i)),
-  );
-  const out: RaceOutcome = { portfolioId, calls, fills: 0, errors: {}, answers: [] };
+  const settled = await Promise.allSettled(Array.from({ length: calls }, (_, i) => call(engineFor(ctx, i), i)));
+  return tally(portfolioId, settled);
+}
+
+/**
+ * Makes `calls` calls one after another (each starts when the previous one has settled), spread
+ * round-robin over the context's engines, and counts what won.
+ */
+export async function fireInTurn(
+  ctx: RaceContext,
+  portfolioId: string,
+  calls: number,
+  call: (engine: PortfolioEngine, i: number) => Promise<Transaction>,
+): Promise<RaceOutcome> {
+  const settled: PromiseSettledResult<Transaction>[] = [];
+  for (let i = 0; i < calls; i++) {
+    const [one] = await Promise.allSettled([call(engineFor(ctx, i), i)]);
+    settled.push(one as PromiseSettledResult<Transaction>);
+  }
+  return tally(portfolioId, settled);
+}
+
+const engineFor = (ctx: RaceContext, i: number) => ctx.engines[i % ctx.engines.length] as PortfolioEngine;
+
+function tally(portfolioId: string, settled: readonly PromiseSettledResult<Transaction>[]): RaceOutcome {
+  const out: RaceOutcome = { portfolioId, calls: settled.length, fills: 0, errors: {}, answers: [] };
   for (const r of settled) {
     if (r.status === 'fulfilled') {
       out.fills++;
@@ -223,22 +251,45 @@ export async function expectOneSpender(ctx: RaceContext, r: RaceOutcome): Promis
 }
 
 /**
- * 20 concurrent trades under one idempotency key. With a price each goes straight to the store;
- * without, the engine first looks for a replay, then asks the provider for a price.
+ * {@link SAME_KEY_CALLS} concurrent trades under one idempotency key, then
+ * {@link SAME_KEY_REPLAYS} more of the same trade one after another. With a price each goes straight
+ * to the store; without, the engine first looks for a replay, then asks the provider for a price.
+ * The outcome holds the answers of both, concurrent first. Check it with {@link expectOneTrade}.
  */
 export async function sameKeyRace(ctx: RaceContext, withPrice: boolean): Promise<RaceOutcome> {
   const p = await first(ctx).createPortfolio({ name: 'same-key', initialCash: '100000' });
-  return fire(ctx, p.id, SAME_KEY_CALLS, (e) =>
+  const call = (e: PortfolioEngine) =>
     e.trade(p.id, {
       symbol: 'AAPL',
       side: 'buy',
       quantity: '2.5',
       ...(withPrice ? { price: PRICES.AAPL } : {}),
       idempotencyKey: 'order-42',
-    }),
-  );
+    });
+  const together = await fire(ctx, p.id, SAME_KEY_CALLS, call);
+  const inTurn = await fireInTurn(ctx, p.id, SAME_KEY_REPLAYS, call);
+  return merge(together, inTurn);
 }
 
+/** Two outcomes on one portfolio as one: counts added, answers of `a` first. */
+function merge(a: RaceOutcome, b: RaceOutcome): RaceOutcome {
+  const errors = { ...a.errors };
+  for (const [code, n] of Object.entries(b.errors) as Array<[keyof RaceOutcome['errors'], number]>) {
+    errors[code] = (errors[code] ?? 0) + n;
+  }
+  return {
+    portfolioId: a.portfolioId,
+    calls: a.calls + b.calls,
+    fills: a.fills + b.fills,
+    errors,
+    answers: [...a.answers, ...b.answers],
+  };
+}
+
+/**
+ * Asserts that a {@link sameKeyRace} made exactly one trade: every call succeeded with the same
+ * answer, the ledger holds one buy (the one answered), and cash paid for it once.
+ */
 export async function expectOneTrade(ctx: RaceContext, r: RaceOutcome): Promise<void> {
   const { expect } = vitest();
   expect(r.errors).toEqual({});

@@ -49,7 +49,12 @@ export function describeTrades(ctx: ConformanceContext): void {
     });
 
     it('uses FIFO lots when asked', async () => {
-      const p = await h.engine.createPortfolio({ name: 'Fifo', initialCash: 10_000, costBasisMethod: 'fifo' });
+      const p = await h.engine.createPortfolio({
+        name: 'Fifo',
+        initialCash: 10_000,
+        initialCashAt: '2026-01-01T00:00:00Z',
+        costBasisMethod: 'fifo',
+      });
       await h.engine.trade(p.id, {
         symbol: 'MSFT',
         side: 'buy',
@@ -161,6 +166,39 @@ export function describeTrades(ctx: ConformanceContext): void {
       }
       const ledger = await h.engine.listTransactions(p.id, { kinds: ['buy'] });
       expect(ledger.items).toHaveLength(1);
+    });
+
+    it('refuses an idempotency key of a trade at a given price for other parameters, and writes nothing', async () => {
+      const p = await h.engine.createPortfolio({ name: 'Idem priced', initialCash: 10_000 });
+      const first: Parameters<PortfolioEngine['trade']>[1] = {
+        symbol: 'AAPL',
+        side: 'buy',
+        quantity: '2',
+        price: '100',
+        fee: '1',
+        at: new Date(h.clock.now()).toISOString(),
+        idempotencyKey: 'priced',
+      };
+      const a = await h.engine.trade(p.id, first);
+      expect(await h.engine.trade(p.id, { ...first, quantity: '2.00', price: '100.0' })).toEqual(a);
+      // A later instant, so that the other `at` is a valid entry on its own.
+      h.clock.set(h.clock.now() + 1000);
+      const before = await stateOf(h.store, p.id);
+      const others: Array<Partial<typeof first>> = [
+        { price: '101' },
+        { quantity: '3' },
+        { fee: '2' },
+        { fee: '0' },
+        { side: 'sell' },
+        { symbol: 'MSFT' },
+        { at: new Date(h.clock.now()).toISOString() },
+      ];
+      for (const other of others) {
+        const call = h.engine.trade(p.id, { ...first, ...other });
+        expect(await codeOf(call), JSON.stringify(other)).toBe('IDEMPOTENCY_CONFLICT');
+      }
+      expect(await stateOf(h.store, p.id)).toEqual(before);
+      expect((await h.engine.listTransactions(p.id, { kinds: ['buy', 'sell'] })).items).toEqual([a]);
     });
 
     it('pages through the ledger newest first and filters by kind', async () => {

@@ -56,7 +56,7 @@ it(`survives ${KILLS} SIGKILLs at random moments while trading, with every ackno
         args: [...child.args, filename, ...ids],
         cwd: join(here, '..'),
         rounds: KILLS - acknowledgedKills(),
-        maxTradingMs: 60,
+        maxTradingMs: 120,
         prewarm: child.bundled ? 1 : 2,
         check: async (r: CrashRound) => {
           const { acked } = r;

@@ -7,6 +7,7 @@ import type { Store } from '../../ports/index.js';
 import { vitest } from '../runtime.js';
 import { describeCash } from './cash.js';
 import { describeConsistentReads } from './consistent-reads.js';
+import { describeDateOrder } from './date-order.js';
 import { type ConformanceContext, createConformanceContext, type StoreConformanceOptions } from './context.js';
 import { describeJobs } from './jobs.js';
 import { describeLedgerModel } from './ledger-model.js';
@@ -46,6 +47,7 @@ const DOMAINS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   describePortfolios,
   describeCash,
   describeTrades,
+  describeDateOrder,
   describeValuation,
   describeSnapshots,
   describeJobs,

@@ -77,75 +77,79 @@ async function jobLocks(): Promise<string | undefined> {
   return row?.n;
 }
 
-it('survives SIGKILL mid-trade: nothing lost, nothing half-applied, no lock left', async () => {
-  const engine = createPortfolioEngine({ store, marketData: noMarket, logger: silentLogger });
-  const ids = [
-    (await engine.createPortfolio({ name: 'avg', initialCash: '1000000' })).id,
-    (await engine.createPortfolio({ name: 'fifo', initialCash: '1000000', costBasisMethod: 'fifo' })).id,
-    (await engine.createPortfolio({ name: 'poor', initialCash: '2500', costBasisMethod: 'fifo' })).id,
-  ];
-  const url = new URL(PG_URL);
-  url.searchParams.set('application_name', appName);
-  const child = await prepareChild(join(here, 'fixtures/crash-child.ts'), ['pg', 'pg-native']);
-  let midTransaction = 0;
-  let jobLockSeenHeld = false;
-  let acknowledged = 0;
-  const rounds: CrashRound[] = [];
-  const acknowledgedKills = () => rounds.filter((r) => r.acked.length > 0).length;
-  const cap = Date.now() + CAP_MS;
-  try {
-    // Each batch runs as many rounds as kills are still missing; kills before the first
-    // acknowledgement do not count, so a busy machine runs another batch.
-    while (acknowledgedKills() < KILLS) {
-      await runCrashRounds({
-        args: [...child.args, url.toString(), schema, jobKey, ...ids],
-        cwd: join(here, '..'),
-        rounds: KILLS - acknowledgedKills(),
-        maxTradingMs: 150,
-        earlyKillShare: 0,
-        prewarm: child.bundled ? 1 : 2,
-        beforeKill: async () => {
-          // While the child lives (it reported ready from inside runExclusive) the lock is visibly held.
-          jobLockSeenHeld = (await jobLocks()) === '1';
-          const [row] = await watch<{ n: string }>(
-            'select count(*)::text as n from pg_stat_activity where application_name = $1 and xact_start is not null',
-            [appName],
-          );
-          if (row?.n !== '0') midTransaction++;
-        },
-        check: async (r: CrashRound) => {
-          const { acked } = r;
-          const round = rounds.length;
-          expect(await childBackends(), `round ${round}: connections of the dead child`).toBe(0);
-          expect(await jobLocks(), `round ${round}: the dead child's job lock`).toBe('0');
-          expect(jobLockSeenHeld, 'the lock check sees a held lock').toBe(true);
-          expect(await store.runExclusive?.(jobKey, async () => 'mine'), `round ${round}: job lock`).toEqual({
-            ran: true,
-            value: 'mine',
-          });
-          const [found] = await watch<{ n: number }>(
-            `select count(*)::int as n from "${schema}".transactions where id = any($1)`,
-            [acked],
-          );
-          expect(found?.n, `round ${round}: acknowledged entries`).toBe(acked.length);
-          for (const id of ids) await expectStateMatchesLedger(store, id);
-          acknowledged += acked.length;
-          rounds.push({ ...r, round });
-          if (acknowledgedKills() < KILLS && Date.now() > cap) {
-            throw new Error(
-              `crash loop cap: ${acknowledgedKills()} of ${KILLS} acknowledged kills after ${CAP_MS / 1000} s (${rounds.length} rounds)`,
+it(
+  'survives SIGKILL mid-trade: nothing lost, nothing half-applied, no lock left',
+  async () => {
+    const engine = createPortfolioEngine({ store, marketData: noMarket, logger: silentLogger });
+    const ids = [
+      (await engine.createPortfolio({ name: 'avg', initialCash: '1000000' })).id,
+      (await engine.createPortfolio({ name: 'fifo', initialCash: '1000000', costBasisMethod: 'fifo' })).id,
+      (await engine.createPortfolio({ name: 'poor', initialCash: '2500', costBasisMethod: 'fifo' })).id,
+    ];
+    const url = new URL(PG_URL);
+    url.searchParams.set('application_name', appName);
+    const child = await prepareChild(join(here, 'fixtures/crash-child.ts'), ['pg', 'pg-native']);
+    let midTransaction = 0;
+    let jobLockSeenHeld = false;
+    let acknowledged = 0;
+    const rounds: CrashRound[] = [];
+    const acknowledgedKills = () => rounds.filter((r) => r.acked.length > 0).length;
+    const cap = Date.now() + CAP_MS;
+    try {
+      // Each batch runs as many rounds as kills are still missing; kills before the first
+      // acknowledgement do not count, so a busy machine runs another batch.
+      while (acknowledgedKills() < KILLS) {
+        await runCrashRounds({
+          args: [...child.args, url.toString(), schema, jobKey, ...ids],
+          cwd: join(here, '..'),
+          rounds: KILLS - acknowledgedKills(),
+          maxTradingMs: 150,
+          earlyKillShare: 0,
+          prewarm: child.bundled ? 1 : 2,
+          beforeKill: async () => {
+            // While the child lives (it reported ready from inside runExclusive) the lock is visibly held.
+            jobLockSeenHeld = (await jobLocks()) === '1';
+            const [row] = await watch<{ n: string }>(
+              'select count(*)::text as n from pg_stat_activity where application_name = $1 and xact_start is not null',
+              [appName],
             );
-          }
-        },
-      });
+            if (row?.n !== '0') midTransaction++;
+          },
+          check: async (r: CrashRound) => {
+            const { acked } = r;
+            const round = rounds.length;
+            expect(await childBackends(), `round ${round}: connections of the dead child`).toBe(0);
+            expect(await jobLocks(), `round ${round}: the dead child's job lock`).toBe('0');
+            expect(jobLockSeenHeld, 'the lock check sees a held lock').toBe(true);
+            expect(await store.runExclusive?.(jobKey, async () => 'mine'), `round ${round}: job lock`).toEqual({
+              ran: true,
+              value: 'mine',
+            });
+            const [found] = await watch<{ n: number }>(
+              `select count(*)::int as n from "${schema}".transactions where id = any($1)`,
+              [acked],
+            );
+            expect(found?.n, `round ${round}: acknowledged entries`).toBe(acked.length);
+            for (const id of ids) await expectStateMatchesLedger(store, id);
+            acknowledged += acked.length;
+            rounds.push({ ...r, round });
+            if (acknowledgedKills() < KILLS && Date.now() > cap) {
+              throw new Error(
+                `crash loop cap: ${acknowledgedKills()} of ${KILLS} acknowledged kills after ${CAP_MS / 1000} s (${rounds.length} rounds)`,
+              );
+            }
+          },
+        });
+      }
+    } finally {
+      child.dispose();
     }
-  } finally {
-    child.dispose();
-  }
-  expect(acknowledgedKills()).toBe(KILLS);
-  // The kills must hit open transactions, not only the gaps between them.
-  expect(midTransaction).toBeGreaterThan(0);
-  console.info(
-    `postgres crash: ${rounds.length} kills, ${KILLS} after an acknowledgement, ${midTransaction} inside an open transaction, ${acknowledged} acknowledged entries`,
-  );
-}, CAP_MS + 60_000);
+    expect(acknowledgedKills()).toBe(KILLS);
+    // The kills must hit open transactions, not only the gaps between them.
+    expect(midTransaction).toBeGreaterThan(0);
+    console.info(
+      `postgres crash: ${rounds.length} kills, ${KILLS} after an acknowledgement, ${midTransaction} inside an open transaction, ${acknowledged} acknowledged entries`,
+    );
+  },
+  CAP_MS + 60_000,
+);

@@ -42,6 +42,7 @@ function portfolioRow(id: string, at: string): PortfolioRow {
     cash: '0',
     netDeposits: '0',
     realizedPnl: '0',
+    ledgerAt: null,
     createdAt: at,
     updatedAt: at,
   };
@@ -68,7 +69,9 @@ describe('close() with trades in flight (defect 1)', () => {
   const cases: Array<[string, () => Promise<{ store: PostgresStore; end?: () => Promise<void> }>]> = [
     [
       'a pool the store created (maxConnections 1)',
-      async () => ({ store: await createPostgresStore({ connectionString: PG_URL, schema: fresh('close'), maxConnections: 1 }) }),
+      async () => ({
+        store: await createPostgresStore({ connectionString: PG_URL, schema: fresh('close'), maxConnections: 1 }),
+      }),
     ],
     [
       'a pool the app lends (max 2, pipelining)',
@@ -143,7 +146,17 @@ describe('schema option (defect 7)', () => {
   it('refuses a schema name that is not a plain identifier, naming the field', async () => {
     const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
     try {
-      for (const schema of ['a.b', ' foliokit', 'foliokit ', '', 'x'.repeat(64), 'é'.repeat(32), '1abc', 'a"b', 'a-b']) {
+      for (const schema of [
+        'a.b',
+        ' foliokit',
+        'foliokit ',
+        '',
+        'x'.repeat(64),
+        'é'.repeat(32),
+        '1abc',
+        'a"b',
+        'a-b',
+      ]) {
         const error = await createPostgresStore({ pool, schema }).then(
           async (store) => {
             schemas.push(schema);
@@ -215,7 +228,14 @@ describe('early years on a non-UTC session (defect 10)', () => {
         const clock = createManualClock('2026-03-02T15:00:00.000Z');
         const engine = createPortfolioEngine({ store, marketData: createTestProvider(), clock, logger: silentLogger });
         await store.upsertPrices([
-          { symbol: 'AAPL', price: '1', at: '0050-06-15T12:34:56.789Z', currency: 'USD', source: 'test', updatedAt: '0050-06-15T12:34:56.789Z' },
+          {
+            symbol: 'AAPL',
+            price: '1',
+            at: '0050-06-15T12:34:56.789Z',
+            currency: 'USD',
+            source: 'test',
+            updatedAt: '0050-06-15T12:34:56.789Z',
+          },
         ]);
         expect((await store.getPrices(['AAPL']))[0]?.at).toBe('0050-06-15T12:34:56.789Z');
         const t = await engine.deposit('pf_0', { amount: 10, at: '0050-06-15T12:34:56.789Z' });

@@ -13,10 +13,17 @@ import {
   FoliokitError,
   isFoliokitError,
   type PortfolioEngine,
+  type SnapshotRow,
   silentLogger,
 } from '@foliokit/core';
 import { createManualClock, createTestProvider } from '@foliokit/core/testing';
-import { createPostgresStore, type PostgresStore } from '@foliokit/store-postgres';
+import {
+  createPostgresStore,
+  type PostgresClientLike,
+  type PostgresPoolLike,
+  type PostgresQueryConfigLike,
+  type PostgresStore,
+} from '@foliokit/store-postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { admin, dropSchema, PG_URL, schemaName } from './support/pg.js';
@@ -57,11 +64,9 @@ const FAULT_SQL: Record<Fault, string> = {
   disconnect: 'select pg_terminate_backend(pg_backend_pid()) as injected_fault',
 };
 
-type Query = { text: string; values?: unknown[]; name?: string; types?: unknown };
-type Client = {
-  query(config: Query): Promise<unknown>;
-  release(destroy?: boolean | Error): void;
-  getTypeParser(oid: number, format?: string): unknown;
+/** A pg client as the wrapper uses it. */
+type Client = PostgresClientLike & {
+  getTypeParser(oid: number, format?: string): (value: string) => unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   pipeline?: boolean;
 };
@@ -79,7 +84,7 @@ function faultyPool(pipeline: boolean, fault: Fault) {
     let w = wrappers.get(client);
     if (!w) {
       w = {
-        query(config) {
+        query(config: PostgresQueryConfigLike) {
           counter.statements++;
           if (counter.failAt > 0 && counter.statements === counter.failAt) {
             if (process.env.FAULT_DEBUG) console.log(`fault (${fault}) in:`, config.text.slice(0, 120));
@@ -96,7 +101,7 @@ function faultyPool(pipeline: boolean, fault: Fault) {
     }
     return w;
   };
-  const pool = {
+  const pool: PostgresPoolLike = {
     async connect() {
       return wrap((await real.connect()) as unknown as Client);
     },
@@ -107,7 +112,9 @@ function faultyPool(pipeline: boolean, fault: Fault) {
 
 /** Every row of every table of the schema, read on a connection of its own. */
 async function dump(schema: string, tables: readonly string[]): Promise<Record<string, unknown[]>> {
-  const select = tables.map((t) => `select '${t}' as t, coalesce(json_agg(r order by r), '[]') as rows from "${schema}"."${t}" r`);
+  const select = tables.map(
+    (t) => `select '${t}' as t, coalesce(json_agg(r order by r), '[]') as rows from "${schema}"."${t}" r`,
+  );
   const found = await admin<{ t: string; rows: unknown[] }>(select.join(' union all '));
   return Object.fromEntries(found.map((f) => [f.t, f.rows]));
 }
@@ -140,7 +147,7 @@ async function world(store: PostgresStore): Promise<World> {
 
 let seq = 0;
 /** A snapshot row of `portfolioId`, distinct on every call. */
-function snapshotRow(portfolioId: string, kind: 'interval' | 'daily') {
+function snapshotRow(portfolioId: string, kind: 'interval' | 'daily'): SnapshotRow {
   seq++;
   return {
     portfolioId,
@@ -155,7 +162,7 @@ function snapshotRow(portfolioId: string, kind: 'interval' | 'daily') {
     realizedPnl: '0',
     netDeposits: '1',
     flags: [],
-  } as const;
+  };
 }
 
 interface Path {
@@ -173,9 +180,17 @@ const WRITE_PATHS: Record<string, Path> = {
   },
   'buy (given price, keyed)': {
     run: (w) =>
-      w.engine.trade(w.ids.fifo, { symbol: 'AAPL', side: 'buy', quantity: 1, price: '99', idempotencyKey: `b${seq++}` }),
+      w.engine.trade(w.ids.fifo, {
+        symbol: 'AAPL',
+        side: 'buy',
+        quantity: 1,
+        price: '99',
+        idempotencyKey: `b${seq++}`,
+      }),
   },
-  'sell (average cost)': { run: (w) => w.engine.trade(w.ids.avg, { symbol: 'AAPL', side: 'sell', quantity: 3, fee: 1 }) },
+  'sell (average cost)': {
+    run: (w) => w.engine.trade(w.ids.avg, { symbol: 'AAPL', side: 'sell', quantity: 3, fee: 1 }),
+  },
   'sell (FIFO, across lots)': { run: (w) => w.engine.trade(w.ids.fifo, { symbol: 'MSFT', side: 'sell', quantity: 7 }) },
   updatePortfolio: { run: (w) => w.engine.updatePortfolio(w.ids.avg, { name: 'renamed' }) },
   deletePortfolio: { run: (w) => w.engine.deletePortfolio(w.ids.fifo) },
@@ -295,7 +310,9 @@ for (const { fault, pipeline } of SETUPS) {
             const after = await dump(schema, tables);
             if (failedIds) {
               // A job is all or nothing per portfolio: those it reports failed are untouched.
-              expect(rowsOf(after, failedIds), `${where}: a failed portfolio changed`).toEqual(rowsOf(before, failedIds));
+              expect(rowsOf(after, failedIds), `${where}: a failed portfolio changed`).toEqual(
+                rowsOf(before, failedIds),
+              );
             } else {
               expect(after, `${where}: state changed`).toEqual(before);
             }

@@ -36,8 +36,8 @@ import {
   listTransactionsSchema,
   type TradeInput,
   type UpdatePortfolioInput,
-  type VoidInput,
   updatePortfolioSchema,
+  type VoidInput,
 } from './inputs.js';
 import type { CreatePortfolioEngineOptions } from './options.js';
 import { publicTransaction } from './results.js';

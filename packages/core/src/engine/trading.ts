@@ -9,6 +9,7 @@
  */
 import { FoliokitError, portfolioNotFound } from '../errors.js';
 import { newId } from '../ids.js';
+import { correctHistory } from '../jobs/history-correction.js';
 import { LedgerReloadRequired, lotIdOf, type Planned, planEntry, planVoid } from '../ledger/index.js';
 import { type Dec, fmt, parseDecimal, ZERO } from '../money/decimal.js';
 import type { CostBasisMethod, LedgerChangeRequest, LedgerState, LedgerWrite } from '../ports/index.js';
@@ -18,10 +19,9 @@ import type { Snapshot } from '../snapshots/history.js';
 import type { SnapshotHost } from '../snapshots/host.js';
 import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
 import { planTradeSnapshot, prefetchTradePrices, tradeSnapshotLedger } from '../snapshots/trade.js';
-import type { HoldingPrice } from '../valuation/kernel.js';
 import { parseInstant, toIso } from '../time.js';
-import { correctHistory } from '../jobs/history-correction.js';
 import { checkId, validate } from '../validation.js';
+import type { HoldingPrice } from '../valuation/kernel.js';
 import { type CashInput, cashSchema, type TradeInput, tradeSchema, type VoidInput, voidSchema } from './inputs.js';
 import { hashRequest, publicTransaction } from './results.js';
 import type { Transaction } from './types.js';
@@ -57,22 +57,24 @@ export class Trading {
     const requestHash = hashRequest({ kind, amount: fmt(amount), at: v.at === undefined ? undefined : executedAt });
     const key = v.idempotencyKey;
     const transactionId = newId('tx', nowMs);
-    const done = await this.#change({ portfolioId: id, ...(key !== undefined ? { idempotencyKey: key } : {}) }, (state) =>
-      planEntry(
-        state,
-        {
-          type: 'cash',
-          kind,
-          portfolioId: id,
-          amount,
-          executedAt,
-          now: toIso(nowMs),
-          transactionId,
-          requestHash,
-          ...(key !== undefined ? { idempotencyKey: key } : {}),
-        },
-        v.at !== undefined,
-      ),
+    const done = await this.#change(
+      { portfolioId: id, ...(key !== undefined ? { idempotencyKey: key } : {}) },
+      (state) =>
+        planEntry(
+          state,
+          {
+            type: 'cash',
+            kind,
+            portfolioId: id,
+            amount,
+            executedAt,
+            now: toIso(nowMs),
+            transactionId,
+            requestHash,
+            ...(key !== undefined ? { idempotencyKey: key } : {}),
+          },
+          v.at !== undefined,
+        ),
     );
     const transaction = publicTransaction(done.outcome.transaction);
     if (!done.outcome.replayed) {

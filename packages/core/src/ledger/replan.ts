@@ -17,7 +17,14 @@ import type {
   PositionRow,
   TransactionRow,
 } from '../ports/index.js';
-import { type CashCommand, type PlanOutcome, planCash, planTrade, replayOrConflict, type TradeCommand } from './plan.js';
+import {
+  type CashCommand,
+  type PlanOutcome,
+  planCash,
+  planTrade,
+  replayOrConflict,
+  type TradeCommand,
+} from './plan.js';
 
 /**
  * Thrown by a planner that meets a backdated entry without the ledger loaded: the caller runs the
@@ -92,10 +99,14 @@ export function planVoid(state: LedgerState, cmd: VoidCommand): Planned {
   if (key !== undefined) {
     const keyed = ledger.find((e) => e.voidKey === key);
     if (keyed && keyed.id !== cmd.transactionId) {
-      throw new FoliokitError('IDEMPOTENCY_CONFLICT', `Idempotency key "${key}" was already used to void another entry`, {
-        field: 'idempotencyKey',
-        transactionId: keyed.id,
-      });
+      throw new FoliokitError(
+        'IDEMPOTENCY_CONFLICT',
+        `Idempotency key "${key}" was already used to void another entry`,
+        {
+          field: 'idempotencyKey',
+          transactionId: keyed.id,
+        },
+      );
     }
   }
   const target = ledger.find((e) => e.id === cmd.transactionId);
@@ -145,7 +156,8 @@ function commandOf(t: TransactionRow, now: string): EntryCommand {
 
 /** What a recorded entry is, for a message: `sell 5 AAPL on 2010-02-01T00:00:00.000Z`. */
 function describe(t: TransactionRow): string {
-  const what = t.symbol === null ? `${t.kind} of ${dec(t.amount).abs().toFixed()}` : `${t.kind} ${t.quantity} ${t.symbol}`;
+  const what =
+    t.symbol === null ? `${t.kind} of ${dec(t.amount).abs().toFixed()}` : `${t.kind} ${t.quantity} ${t.symbol}`;
   return `${what} on ${t.executedAt} (${t.id})`;
 }
 
@@ -211,7 +223,12 @@ export function replanLedger(
         t.cashAfter !== recorded.cashAfter ||
         t.quantityAfter !== recorded.quantityAfter
       ) {
-        entries.push({ id: recorded.id, realizedPnl: t.realizedPnl, cashAfter: t.cashAfter, quantityAfter: t.quantityAfter });
+        entries.push({
+          id: recorded.id,
+          realizedPnl: t.realizedPnl,
+          cashAfter: t.cashAfter,
+          quantityAfter: t.quantityAfter,
+        });
       }
     } else {
       outcome = planned.outcome;
@@ -256,9 +273,14 @@ function applyLots(current: readonly LotRow[], change: NonNullable<LedgerWrite['
 /** The new entry is impossible at its own date: the rule's error, said as of that date. */
 function asOf(error: unknown, executedAt: string): unknown {
   if (!isFoliokitError(error)) return error;
-  return new FoliokitError(error.code, `${error.message} as of ${executedAt}`, { ...error.details, asOf: executedAt }, {
-    cause: error,
-  });
+  return new FoliokitError(
+    error.code,
+    `${error.message} as of ${executedAt}`,
+    { ...error.details, asOf: executedAt },
+    {
+      cause: error,
+    },
+  );
 }
 
 /** A later entry would become impossible: the same code, naming that entry. */

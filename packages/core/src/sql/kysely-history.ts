@@ -27,9 +27,9 @@ export function kyselyHistory(db: Kysely<FoliokitDatabase>, dialect: SqlDialect)
   return {
     async insertSnapshots(rows, opts) {
       if (rows.length === 0) return;
-      await (async (trx: typeof db) => {
-        for (let i = 0; i < rows.length; i += 1) {
-          const chunk = rows.slice(i, i + 1).map(snapshotToRow);
+      await db.transaction().execute(async (trx) => {
+        for (let i = 0; i < rows.length; i += CHUNK) {
+          const chunk = rows.slice(i, i + CHUNK).map(snapshotToRow);
           if (opts?.replace !== 'day') {
             await trx.insertInto('snapshots').values(chunk).execute();
             continue;
@@ -57,7 +57,7 @@ export function kyselyHistory(db: Kysely<FoliokitDatabase>, dialect: SqlDialect)
             )
             .execute();
         }
-      })(db);
+      });
     },
 
     async listSnapshots(portfolioId, query) {

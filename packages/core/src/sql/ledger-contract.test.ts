@@ -99,7 +99,13 @@ describe('the ledger contract', () => {
     expect(transactionValues(entry)).toEqual(inOrder(TRANSACTION_COLUMNS, transactionToRow(entry)));
     expect(snapshotValues(snapshot)).toEqual(inOrder(SNAPSHOT_COLUMNS, snapshotToRow(snapshot)));
     expect(lotBalanceValues(lot)).toEqual(inOrder(LOT_BALANCE_COLUMNS, lotToRow(lot)));
-    const balances = { cash: '1', netDeposits: '2', realizedPnl: '3', ledgerAt: '2026-03-01T00:00:00.000Z', updatedAt: AT };
+    const balances = {
+      cash: '1',
+      netDeposits: '2',
+      realizedPnl: '3',
+      ledgerAt: '2026-03-01T00:00:00.000Z',
+      updatedAt: AT,
+    };
     expect(portfolioBalanceValues(balances)).toEqual(['1', '2', '3', '2026-03-01T00:00:00.000Z', AT]);
     expect(PORTFOLIO_BALANCE_COLUMNS.every((c) => (PORTFOLIO_COLUMNS as readonly string[]).includes(c))).toBe(true);
     expect(Object.keys(portfolioRaw)).toEqual([...PORTFOLIO_COLUMNS]);

@@ -118,9 +118,11 @@ export function daySlotOf(s: SnapshotRow): string | undefined {
  */
 export function applyLedgerWrite(db: MemoryTables, t: PortfolioTables, write: LedgerWrite): void {
   const id = t.row.id;
-  if (write.portfolioId !== id) throw new MemoryConstraintError('ledger_write', `write of ${write.portfolioId} in ${id}`);
+  if (write.portfolioId !== id)
+    throw new MemoryConstraintError('ledger_write', `write of ${write.portfolioId} in ${id}`);
   const tx = write.transaction ? transactionIn(write.transaction) : undefined;
-  if (tx && tx.portfolioId !== id) throw new MemoryConstraintError('ledger_write', `entry of ${tx.portfolioId} in ${id}`);
+  if (tx && tx.portfolioId !== id)
+    throw new MemoryConstraintError('ledger_write', `entry of ${tx.portfolioId} in ${id}`);
   const row: PortfolioRow = portfolioIn({
     ...t.row,
     cash: write.portfolio.cash,
@@ -136,7 +138,8 @@ export function applyLedgerWrite(db: MemoryTables, t: PortfolioTables, write: Le
   if (upserts.length > 0) {
     positions = new Map(t.positions);
     for (const p of upserts.map(positionIn)) {
-      if (p.portfolioId !== id) throw new MemoryConstraintError('ledger_write', `position of ${p.portfolioId} in ${id}`);
+      if (p.portfolioId !== id)
+        throw new MemoryConstraintError('ledger_write', `position of ${p.portfolioId} in ${id}`);
       positions.set(p.symbol, p);
     }
   }
@@ -144,9 +147,7 @@ export function applyLedgerWrite(db: MemoryTables, t: PortfolioTables, write: Le
   let lots = t.lots;
   const lotIdsGone: string[] = [];
   const lotIdsNew: string[] = [];
-  const lotChange = replan
-    ? { delete: [...t.lots.keys()], update: [], insert: replan.lots }
-    : (write.lots ?? null);
+  const lotChange = replan ? { delete: [...t.lots.keys()], update: [], insert: replan.lots } : (write.lots ?? null);
   if (lotChange) {
     lots = new Map(t.lots);
     for (const lotId of lotChange.delete) {

@@ -128,12 +128,12 @@ export function describeConsistentReads(ctx: ConformanceContext): void {
             clock: h.clock,
             snapshots: { onTrade: false },
           });
-          const p = { id: ready.pop() ?? (await seed()) };
+          const id = ready.pop() ?? (await seed());
           const reads: string[][] = [];
           const ops = Promise.all([
-            engine.trade(p.id, { symbol: 'MIX', side: 'sell', quantity: MIX.sell, price: MIX.price }),
-            engine.trade(p.id, { symbol: 'MIX', side: 'buy', quantity: MIX.buy, price: MIX.price }),
-            engine.withdraw(p.id, { amount: MIX.withdrawal }),
+            engine.trade(id, { symbol: 'MIX', side: 'sell', quantity: MIX.sell, price: MIX.price }),
+            engine.trade(id, { symbol: 'MIX', side: 'buy', quantity: MIX.buy, price: MIX.price }),
+            engine.withdraw(id, { amount: MIX.withdrawal }),
             s.schedule(Promise.resolve('price update')).then(() => {
               provider.setPrice('MIX', MIX.newPrice);
               return engine.refreshPrices(['MIX']);
@@ -153,7 +153,8 @@ export function describeConsistentReads(ctx: ConformanceContext): void {
               `a read of cash|quantity ${read.join(' or ')} in ${s.report().length} steps`,
             ).toHaveLength(1);
           }
-          const [end] = await h.store.readPortfolioStates([p.id]);
+          const [end] = await h.store.readPortfolioStates([id]);
+          // All three applied: 1000 − 100 (the 10 held) + 30 − 20 − 0.5.
           expect(end?.portfolio.cash).toBe('909.5');
           expect(end?.positions.map((x) => x.quantity)).toEqual(['9']);
           await engine.close();

@@ -5,9 +5,10 @@
  * after a change is recomputed or flagged stale. The stored state always equals a replay of the
  * ledger in date order.
  */
+
+import { replayLedger } from '../../ledger/replay.js';
 import { dec } from '../../money/decimal.js';
 import { LEDGER_STALE_FLAG, type Store, type TransactionRow } from '../../ports/index.js';
-import { replayLedger } from '../../ledger/replay.js';
 import { vitest } from '../runtime.js';
 import { type ConformanceContext, codeOf, stateOf } from './context.js';
 
@@ -98,7 +99,9 @@ export function describeDateOrder(ctx: ConformanceContext): void {
       const [pos] = await h.engine.getPositions(p.id);
       expect(pos).toMatchObject({ quantity: '10', costBasis: '1000' });
       const lots = await h.store.listLots(p.id, 'MSFT');
-      expect(lots.map((l) => [l.openedAt, l.quantity, l.costBasis])).toEqual([['2010-03-01T15:00:00.000Z', '10', '1000']]);
+      expect(lots.map((l) => [l.openedAt, l.quantity, l.costBasis])).toEqual([
+        ['2010-03-01T15:00:00.000Z', '10', '1000'],
+      ]);
       await expectDateOrdered(h.store, p.id);
     });
 
@@ -110,12 +113,18 @@ export function describeDateOrder(ctx: ConformanceContext): void {
         .trade(p.id, { symbol: 'AAPL', side: 'sell', quantity: 1, price: 100, at: '2010-05-01T15:00:00Z' })
         .catch((e) => e);
       expect(sell).toMatchObject({ code: 'INSUFFICIENT_QUANTITY', details: { asOf: '2010-05-01T15:00:00.000Z' } });
-      expect(await codeOf(h.engine.withdraw(p.id, { amount: 1, at: '2009-11-01T00:00:00Z' }))).toBe('INSUFFICIENT_CASH');
+      expect(await codeOf(h.engine.withdraw(p.id, { amount: 1, at: '2009-11-01T00:00:00Z' }))).toBe(
+        'INSUFFICIENT_CASH',
+      );
       expect(await stateOf(h.store, p.id)).toEqual(before);
     });
 
     it('refuses a backdated entry that would make a later one impossible, naming it, and changes nothing', async () => {
-      const p = await h.engine.createPortfolio({ name: 'Tight', initialCash: 1000, initialCashAt: '2010-01-01T00:00:00Z' });
+      const p = await h.engine.createPortfolio({
+        name: 'Tight',
+        initialCash: 1000,
+        initialCashAt: '2010-01-01T00:00:00Z',
+      });
       const buy = await h.engine.trade(p.id, {
         symbol: 'AAPL',
         side: 'buy',
@@ -214,7 +223,11 @@ export function describeDateOrder(ctx: ConformanceContext): void {
       const bars = (close: string) =>
         ['2026-02-02', '2026-02-03', '2026-02-04'].map((day) => ({ day, close, source: 'test' }));
       h.provider.setHistory('HIST', bars('10') as never);
-      const p = await h.engine.createPortfolio({ name: 'History', initialCash: 1000, initialCashAt: '2026-02-01T00:00:00Z' });
+      const p = await h.engine.createPortfolio({
+        name: 'History',
+        initialCash: 1000,
+        initialCashAt: '2026-02-01T00:00:00Z',
+      });
       await h.engine.trade(p.id, { symbol: 'HIST', side: 'buy', quantity: 10, price: 10, at: '2026-02-02T12:00:00Z' });
       await h.engine.backfill(p.id, { from: '2026-02-02', to: '2026-02-04' });
       const trade = await h.engine.listTransactions(p.id);

@@ -138,8 +138,8 @@ export function describeConsistentReads(ctx: ConformanceContext): void {
               provider.setPrice('MIX', MIX.newPrice);
               return engine.refreshPrices(['MIX']);
             }),
-            engine.recordSnapshot(p.id).then((snap) => reads.push(statesOf(snap.cash, snap.marketValue))),
-            engine.getValuation(p.id).then((v) => {
+            engine.recordSnapshot(id).then((snap) => reads.push(statesOf(snap.cash, snap.marketValue))),
+            engine.getValuation(id).then((v) => {
               const q = v.positions[0]?.quantity ?? '0';
               expect([MIX.price, MIX.newPrice], 'valuation price').toContain(v.positions[0]?.price);
               expect(v.totals.totalValue).toBe(fmt(dec(v.cash).plus(dec(q).times(v.positions[0]?.price ?? 0))));

@@ -108,9 +108,7 @@ const MUTANTS = [
     name: 'sqlite-busy-timeout-removed',
     what: 'SQLite: no busy timeout (a writer fails at once while another process writes)',
     file: 'packages/store-sqlite/src/index.ts',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text the mutant replaces
     find: 'database.pragma(`busy_timeout = ${',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of the mutant
     replace: 'database.pragma(`busy_timeout = ${0 * ',
     tests: ['packages/store-sqlite/test/multi-process-writes.test.ts'],
   },

@@ -2,7 +2,7 @@
  * The PortfolioEngine: the only writer of portfolio state. Every public method validates its input
  * once, runs each change in one store transaction, and emits its event after the commit.
  */
-import { FoliokitError, portfolioNotFound } from '../errors.js';
+import { FoliokitError, portfolioNotFound, wrapError } from '../errors.js';
 import {
   type BackfillAllReport,
   type BackfillReport,
@@ -12,12 +12,12 @@ import {
   type Listener,
 } from '../events.js';
 import { newId } from '../ids.js';
-import { type BackfillInput, backfillEveryPortfolio, backfillPortfolio } from '../jobs/backfill.js';
+import { type BackfillInput, backfillEveryPortfolio, backfillPortfolio, checkBackfillRange } from '../jobs/backfill.js';
 import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler } from '../jobs/built-in.js';
 import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from '../jobs/daily.js';
 import { type JobDefinition, Scheduler, type SchedulerStatus, type TickOutcome } from '../jobs/scheduler.js';
 import { fmt, parseDecimal, ZERO } from '../money/decimal.js';
-import type { Clock, Logger, MarketDataProvider, Store, TransactionRow } from '../ports/index.js';
+import type { Clock, DailyBar, Logger, MarketDataProvider, Store, TransactionRow } from '../ports/index.js';
 import { PriceBook, type PriceRefreshReport, type ProviderStatus } from '../prices/price-book.js';
 import { normalizeSymbol } from '../prices/symbols.js';
 import { type GetHistoryInput, getHistory, type History, type Snapshot } from '../snapshots/history.js';
@@ -42,7 +42,7 @@ import {
 import type { CreatePortfolioEngineOptions } from './options.js';
 import { publicTransaction } from './results.js';
 import { executedAtOf, Trading } from './trading.js';
-import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
+import type { EngineHealth, Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
 
 /**
  * The portfolio engine. Create it with `createPortfolioEngine`.
@@ -316,6 +316,64 @@ export class PortfolioEngine {
   /** The market-data provider's health as the engine has seen it (for admin routes). */
   getProviderStatus(): ProviderStatus {
     return this.priceBook.status();
+  }
+
+  /**
+   * Daily bars of a symbol, `from <= day <= to` (at most `snapshots.maxBackfillDays` days): the
+   * provider's, else what the store keeps when the provider cannot answer (`source: 'store'`).
+   *
+   * @throws `VALIDATION_FAILED`, `RANGE_TOO_LARGE`, `UNKNOWN_SYMBOL` (neither knows it)
+   */
+  async getPriceHistory(
+    symbol: string,
+    input: BackfillInput,
+  ): Promise<{ symbol: string; source: string; bars: DailyBar[] }> {
+    this.#open();
+    const s = normalizeSymbol(symbol);
+    const range = checkBackfillRange(input, this.#snapshots.maxBackfillDays, this.clock.now());
+    try {
+      const bars = await this.marketData.getDailyHistory(s, range);
+      return { symbol: s, source: this.marketData.name, bars };
+    } catch (error) {
+      const stored = await this.store.listDailyBars(s, range);
+      if (stored.length === 0)
+        throw wrapError(error, 'PROVIDER_UNAVAILABLE', `No price history for ${s}`, { symbol: s });
+      return {
+        symbol: s,
+        source: 'store',
+        bars: stored.map((b) => ({
+          day: b.day,
+          close: b.close,
+          ...(b.open !== null ? { open: b.open } : {}),
+          ...(b.high !== null ? { high: b.high } : {}),
+          ...(b.low !== null ? { low: b.low } : {}),
+          ...(b.adjClose !== null ? { adjClose: b.adjClose } : {}),
+          ...(b.volume !== null ? { volume: b.volume } : {}),
+        })),
+      };
+    }
+  }
+
+  /**
+   * Health for load balancers and admin pages: the store answers a read, the scheduler's state,
+   * the provider's status. `ok` is false when the store does not answer or the engine is closed.
+   */
+  async checkHealth(): Promise<EngineHealth> {
+    let store: EngineHealth['store'];
+    try {
+      await this.store.getPortfolio('pf_health_probe');
+      store = { ok: true, name: this.store.name };
+    } catch (error) {
+      store = { ok: false, name: this.store.name, error: error instanceof Error ? error.message : String(error) };
+    }
+    const closed = this.#closed;
+    return {
+      ok: store.ok && !closed,
+      closed,
+      store,
+      scheduler: this.getSchedulerStatus(),
+      provider: this.getProviderStatus(),
+    };
   }
 
   // ----- snapshots and jobs (snapshots.ts, daily.ts, backfill.ts, jobs.ts, scheduler.ts) -------

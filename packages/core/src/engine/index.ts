@@ -13,5 +13,15 @@ export type {
   UpdatePortfolioInput,
   VoidInput,
 } from './inputs.js';
+/** The zod schemas of the engine's inputs, for layers that validate the same inputs (the HTTP router). */
+export {
+  cashSchema,
+  createPortfolioSchema,
+  listPortfoliosSchema,
+  listTransactionsSchema,
+  tradeSchema,
+  updatePortfolioSchema,
+  voidSchema,
+} from './inputs.js';
 export type { CreatePortfolioEngineOptions, PriceOptions } from './options.js';
 export type * from './types.js';

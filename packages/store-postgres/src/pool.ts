@@ -254,17 +254,31 @@ export class StorePool implements PostgresPoolLike {
     });
   }
 
-  /** A client as the store sees it: released once, counted back in. No `on`: the client has its listener. */
+  /**
+   * A client as the store sees it: released once, counted back in; no `on` (the client has its
+   * listener). A client whose query failed other than by a plain server error (`severity` ERROR:
+   * the session goes on) is destroyed on release, never handed to the next caller: a `FATAL` (the
+   * server ended the session), a reset socket or a timeout leave a connection no one can use.
+   */
   #lease(client: PostgresClientLike): PostgresClientLike {
     let out = true;
+    let broken = false;
+    const onError = (error: unknown): never => {
+      if ((error as { severity?: unknown } | null)?.severity !== 'ERROR') broken = true;
+      throw error;
+    };
     const lease: PostgresClientLike & { pipeline?: unknown } = {
-      query: (config) => client.query(config),
+      query: (config) => {
+        const result = client.query(config);
+        // A cursor (Kysely's stream()) is no promise: it reports its own errors.
+        return typeof result?.then === 'function' ? result.then(undefined, onError) : result;
+      },
       release: (destroy) => {
         if (out) {
           out = false;
           this.#returned();
         }
-        client.release(destroy);
+        client.release(broken && !destroy ? true : destroy);
       },
       pipeline: (client as { pipeline?: unknown }).pipeline,
     };

@@ -28,7 +28,7 @@ import { type ConformanceContext, codeOf } from './context.js';
  * is the clock's now, which only moves forward (ties included). On: cash movements and trades at a
  * given price are backdated by up to a few days, and the store must re-plan from that instant.
  */
-const BACKDATE_ENTRIES = false;
+const BACKDATE_ENTRIES = true;
 
 /** The symbols the model trades, and the prices its provider starts with. */
 const START_PRICES: Readonly<Record<string, string>> = { AAPL: '100', MSFT: '250.5' };

@@ -45,6 +45,33 @@ const PG_NATIVE = 'packages/store-postgres/src/native-path.ts';
  */
 const MUTANTS = [
   {
+    name: 'date-order-ignored',
+    what: 'Ledger: a backdated entry is planned on the state as it stands (entry order), never re-planned in date order',
+    file: 'packages/core/src/ledger/replan.ts',
+    find: '  if (isBackdated(state.portfolio, cmd.executedAt)) {',
+    replace: '  if (false) {',
+    tests: ['packages/core/src/testing/memory-store.test.ts'],
+    testNamePattern: 'ledger in date order|ledger model',
+  },
+  {
+    name: 'ties-out-of-entry-order',
+    what: 'Ledger: a backdated entry lands before the entries already at its instant',
+    file: 'packages/core/src/ledger/replan.ts',
+    find: '.executedAt > inserted.executedAt) at--;',
+    replace: '.executedAt >= inserted.executedAt) at--;',
+    tests: ['packages/core/src/testing/memory-store.test.ts'],
+    testNamePattern: 'ledger in date order',
+  },
+  {
+    name: 'stale-marks-skipped',
+    what: 'SQL stores: snapshots after a backdated entry are not marked stale',
+    file: 'packages/core/src/sql/ledger-sql.ts',
+    find: '  if (write.staleFrom !== undefined) out.push(',
+    replace: '  if (false) out.push(',
+    tests: ['packages/store-sqlite/test/conformance.test.ts'],
+    testNamePattern: 'ledger in date order',
+  },
+  {
     name: 'pg-row-lock-removed',
     what: 'PostgreSQL: the portfolio row is read without FOR NO KEY UPDATE',
     file: 'packages/core/src/sql/ledger-sql.ts',

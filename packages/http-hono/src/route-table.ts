@@ -4,7 +4,7 @@
  * applied the same way for all), and the OpenAPI document is generated from it, so the document
  * lists exactly what is served.
  */
-import type { PortfolioEngine, Portfolio } from '@foliokit/core';
+import type { Portfolio, PortfolioEngine } from '@foliokit/core';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 

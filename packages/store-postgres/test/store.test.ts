@@ -274,7 +274,13 @@ describe('exact values', () => {
         const neg = `-${d}`;
         const write: LedgerWrite = {
           portfolioId: id,
-          portfolio: { cash: d, netDeposits: d, realizedPnl: neg, ledgerAt: null, updatedAt: '2026-03-02T15:00:01.001Z' },
+          portfolio: {
+            cash: d,
+            netDeposits: d,
+            realizedPnl: neg,
+            ledgerAt: null,
+            updatedAt: '2026-03-02T15:00:01.001Z',
+          },
           position: {
             portfolioId: id,
             symbol: 'X',

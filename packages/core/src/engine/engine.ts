@@ -42,7 +42,17 @@ import {
 import type { CreatePortfolioEngineOptions } from './options.js';
 import { publicTransaction } from './results.js';
 import { executedAtOf, Trading } from './trading.js';
-import type { EngineHealth, Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
+import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
+
+/** What `engine.checkHealth()` reports (the HTTP layer's `/health`). */
+export interface EngineHealth {
+  /** The store answers and the engine is open. */
+  ok: boolean;
+  closed: boolean;
+  store: { ok: boolean; name: string; error?: string };
+  scheduler: SchedulerStatus;
+  provider: ProviderStatus;
+}
 
 /**
  * The portfolio engine. Create it with `createPortfolioEngine`.

@@ -3,7 +3,7 @@
  * at the boundary, how it shows rows to users, and the store runtime it wraps every store with.
  */
 export { createPortfolioEngine } from './create.js';
-export { PortfolioEngine } from './engine.js';
+export { type EngineHealth, PortfolioEngine } from './engine.js';
 export type {
   CashInput,
   CreatePortfolioInput,

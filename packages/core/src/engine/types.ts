@@ -1,7 +1,5 @@
 /** Public result types of the engine (a valuation's are in `valuation/types.ts`). Every decimal is a string. */
-import type { SchedulerStatus } from '../jobs/scheduler.js';
 import type { PortfolioRow, TransactionRow } from '../ports/index.js';
-import type { ProviderStatus } from '../prices/price-book.js';
 
 export type { Position, Valuation, ValuedPosition } from '../valuation/types.js';
 
@@ -22,14 +20,4 @@ export interface Page<T> {
 export interface WatchlistItem {
   symbol: string;
   addedAt: string;
-}
-
-/** What `engine.checkHealth()` reports (the HTTP layer's `/health`). */
-export interface EngineHealth {
-  /** The store answers and the engine is open. */
-  ok: boolean;
-  closed: boolean;
-  store: { ok: boolean; name: string; error?: string };
-  scheduler: SchedulerStatus;
-  provider: ProviderStatus;
 }

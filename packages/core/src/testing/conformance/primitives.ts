@@ -81,7 +81,13 @@ export function describeStorePrimitives(ctx: ConformanceContext): void {
       const code = await codeOf(
         h.store.applyLedgerChange({ portfolioId: p.id, symbol: 'AAPL' }, (state) => ({
           portfolioId: p.id,
-          portfolio: { cash: '50', netDeposits: state.portfolio.netDeposits, realizedPnl: '0', ledgerAt: null, updatedAt: now },
+          portfolio: {
+            cash: '50',
+            netDeposits: state.portfolio.netDeposits,
+            realizedPnl: '0',
+            ledgerAt: null,
+            updatedAt: now,
+          },
           position: {
             portfolioId: p.id,
             symbol: 'AAPL',

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Portfolio, Transaction } from './engine/types.js';
 import type { ErrorCode } from './errors.js';
-import type { Logger, SnapshotRow } from './ports/index.js';
+import type { Logger, SnapshotRow, TransportGapReason } from './ports/index.js';
 
 // ----- reports and values that events carry (the features import them from here) -----
 
@@ -78,37 +78,50 @@ export interface BackfillAllReport {
 
 // ----- events ------------------------------------------------------------------------
 
-export interface PortfolioCreatedEvent {
+/**
+ * Where an event comes from: this engine (`'local'`, the same as no `origin`), or another engine
+ * instance sharing the store, re-emitted here by the event relay (`'remote'`: the change was made
+ * and committed through that instance). See `Store.events`.
+ */
+export type EventOrigin = 'local' | 'remote';
+
+/** Fields any event may carry. */
+export interface EventBase {
+  /** @default 'local' (absent on the events the engine emits for its own changes) */
+  origin?: EventOrigin;
+}
+
+export interface PortfolioCreatedEvent extends EventBase {
   type: 'portfolio.created';
   portfolio: Portfolio;
 }
-export interface PortfolioUpdatedEvent {
+export interface PortfolioUpdatedEvent extends EventBase {
   type: 'portfolio.updated';
   portfolio: Portfolio;
 }
-export interface PortfolioDeletedEvent {
+export interface PortfolioDeletedEvent extends EventBase {
   type: 'portfolio.deleted';
   portfolioId: string;
   ownerId: string | null;
 }
-export interface CashDepositedEvent {
+export interface CashDepositedEvent extends EventBase {
   type: 'cash.deposited';
   portfolioId: string;
   transaction: Transaction;
 }
-export interface CashWithdrawnEvent {
+export interface CashWithdrawnEvent extends EventBase {
   type: 'cash.withdrawn';
   portfolioId: string;
   transaction: Transaction;
 }
-export interface TradeExecutedEvent {
+export interface TradeExecutedEvent extends EventBase {
   type: 'trade.executed';
   portfolioId: string;
   transaction: Transaction;
 }
 
 /** A ledger entry was voided: it stays in the ledger, marked void, and the portfolio was re-planned without it. */
-export interface TransactionVoidedEvent {
+export interface TransactionVoidedEvent extends EventBase {
   type: 'transaction.voided';
   portfolioId: string;
   /** The entry, with its `voidedAt`. */
@@ -120,7 +133,7 @@ export interface TransactionVoidedEvent {
  * snapshots from `from` on were recomputed from price history where it had every price; the rest
  * (trade and interval snapshots, and days history could not price) stay flagged `ledger:stale`.
  */
-export interface HistoryCorrectedEvent {
+export interface HistoryCorrectedEvent extends EventBase {
   type: 'history.corrected';
   portfolioId: string;
   /** The instant from which the ledger changed. */
@@ -132,7 +145,7 @@ export interface HistoryCorrectedEvent {
 }
 
 /** A changed price (see the price book). */
-export interface PriceUpdatedEvent extends PriceChange {
+export interface PriceUpdatedEvent extends PriceChange, EventBase {
   type: 'price.updated';
 }
 
@@ -141,14 +154,14 @@ export interface PriceUpdatedEvent extends PriceChange {
  * job and backfill write many at once and announce their run with one `job.completed` /
  * `backfill.completed` instead.
  */
-export interface SnapshotRecordedEvent {
+export interface SnapshotRecordedEvent extends EventBase {
   type: 'snapshot.recorded';
   portfolioId: string;
   snapshot: SnapshotRow;
 }
 
 /** Fields every job event carries. */
-export interface JobEventBase {
+export interface JobEventBase extends EventBase {
   /** Job name (`"daily-snapshots"`, `"interval-snapshots"`, or one added with `addJob`). */
   job: string;
   /** What the run is for: the valued day for the daily job, the tick instant for interval jobs. */
@@ -175,7 +188,7 @@ export interface JobFailedEvent extends JobEventBase {
   error: { code: string; message: string };
 }
 /** Progress of a backfill: days of one portfolio, or portfolios of `backfillAll`. */
-export interface BackfillProgressEvent {
+export interface BackfillProgressEvent extends EventBase {
   type: 'backfill.progress';
   /** The portfolio (single backfill), or null for `backfillAll`. */
   portfolioId: string | null;
@@ -184,11 +197,21 @@ export interface BackfillProgressEvent {
   /** Null when not known in advance (`backfillAll` does not count portfolios first). */
   total: number | null;
 }
-export interface BackfillCompletedEvent {
+export interface BackfillCompletedEvent extends EventBase {
   type: 'backfill.completed';
   /** The portfolio (single backfill), or null for `backfillAll`. */
   portfolioId: string | null;
   report: BackfillReport | BackfillAllReport;
+}
+
+/**
+ * Events from other instances may have been missed: the transport that carries them (see
+ * `Store.events`) lost its connection and is back, or could not read an event sent by reference.
+ * Emitted on each engine whose store has a transport; a stream tells its clients to refetch.
+ */
+export interface EventsGapEvent extends EventBase {
+  type: 'events.gap';
+  reason: TransportGapReason;
 }
 
 /** Event name → payload. Later features add their events here. */
@@ -208,6 +231,7 @@ export interface FoliokitEventMap {
   'backfill.progress': BackfillProgressEvent;
   'backfill.completed': BackfillCompletedEvent;
   'price.updated': PriceUpdatedEvent;
+  'events.gap': EventsGapEvent;
 }
 
 export type FoliokitEventName = keyof FoliokitEventMap;

@@ -6,9 +6,11 @@
 import { FoliokitError, isFoliokitError, wrapError } from '@foliokit/core';
 import { createKyselyStore, type FoliokitDatabase, guardStore, type KyselyStore } from '@foliokit/core/sql';
 import { Kysely, PostgresDialect } from 'kysely';
+import { listenClientFactory, PostgresEventTransport } from './event-transport.js';
 import { createPostgresNativePath } from './native-path.js';
 import { connectClient, PoolForKysely, type PostgresPoolLike, StorePool, storeClosedError } from './pool.js';
 
+export { PostgresEventTransport } from './event-transport.js';
 export type {
   PostgresClientLike,
   PostgresPoolLike,
@@ -62,6 +64,13 @@ export interface PostgresStore extends KyselyStore {
   readonly pool: PostgresPoolLike;
   /** The schema holding the tables: the one given, else the connection's current schema at open. */
   readonly schema: string;
+  /**
+   * Engine events between the instances sharing the database (`LISTEN/NOTIFY` on a channel named
+   * after the schema, payloads over 7,900 bytes by reference). Present when the pool can make a
+   * dedicated listening client like its own (a `pg.Pool`, or `connectionString`); a pool wrapper
+   * with only `connect`/`end` gets none, and events stay in-process.
+   */
+  readonly events?: PostgresEventTransport;
 }
 
 /** Options after validation. */
@@ -225,13 +234,17 @@ export async function createPostgresStore(options: CreatePostgresStoreOptions): 
     gate,
   );
   const closeBase = base.close;
+  // Engine events across instances (LISTEN/NOTIFY), when the pool can make a listening client.
+  const createClient = listenClientFactory(pool);
+  const events = createClient && new PostgresEventTransport({ pool: gate, schema, createClient });
   const close = async () => {
-    // First the gate (queued calls fail with STORE_CLOSED, leased clients come back), then Kysely
-    // and the pool the store owns.
+    // First the event transport (its listening connection), then the gate (queued calls fail with
+    // STORE_CLOSED, leased clients come back), then Kysely and the pool the store owns.
+    await events?.close();
     await gate.close();
     await closeBase.call(base);
   };
-  const store: PostgresStore = guardStore(Object.assign(base, { pool, schema, close }));
+  const store: PostgresStore = guardStore(Object.assign(base, { pool, schema, close, events }));
 
   if (migrate) {
     try {

@@ -196,6 +196,18 @@ export class PoolForKysely implements PostgresPool {
   async end(): Promise<void> {}
 }
 
+/**
+ * Whether a query's error leaves its connection usable: a server error of a statement (any SQLSTATE
+ * but connection exceptions `08…` and shutdowns `57P…`, severity neither `FATAL` nor `PANIC`). A
+ * reset socket, a client-side timeout or a session the server ended do not.
+ */
+export function leavesSessionUsable(error: unknown): boolean {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown };
+  if (typeof code !== 'string' || typeof severity !== 'string') return false;
+  if (severity === 'FATAL' || severity === 'PANIC') return false;
+  return !code.startsWith('08') && !code.startsWith('57P');
+}
+
 /** The error of a call that wanted a connection after the store began to close. */
 export function storeClosedError(cause?: unknown): FoliokitError {
   return new FoliokitError('STORE_CLOSED', 'The store is closed', {}, cause === undefined ? undefined : { cause });
@@ -256,15 +268,14 @@ export class StorePool implements PostgresPoolLike {
 
   /**
    * A client as the store sees it: released once, counted back in; no `on` (the client has its
-   * listener). A client whose query failed other than by a plain server error (`severity` ERROR:
-   * the session goes on) is destroyed on release, never handed to the next caller: a `FATAL` (the
-   * server ended the session), a reset socket or a timeout leave a connection no one can use.
+   * listener). A client whose query failed in a way that ends its session (see
+   * {@link leavesSessionUsable}) is destroyed on release, never handed to the next caller.
    */
   #lease(client: PostgresClientLike): PostgresClientLike {
     let out = true;
     let broken = false;
     const onError = (error: unknown): never => {
-      if ((error as { severity?: unknown } | null)?.severity !== 'ERROR') broken = true;
+      if (!leavesSessionUsable(error)) broken = true;
       throw error;
     };
     const lease: PostgresClientLike & { pipeline?: unknown } = {

@@ -5,6 +5,7 @@
  * port carries are in `rows.ts`.
  */
 export type { Clock, TimerHandle } from '../time.js';
+export * from './event-transport.js';
 export type { Logger } from './logger.js';
 export type * from './market-data.js';
 export * from './rows.js';

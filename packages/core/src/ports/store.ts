@@ -1,4 +1,5 @@
 /** The persistence port: what a store must do for the engine, and the ledger-change protocol. */
+import type { EventTransport } from './event-transport.js';
 import type {
   DailyBarRow,
   JobRunQuery,
@@ -142,6 +143,14 @@ export interface Store {
    * coordinated through {@link Store.runExclusive}. @default false
    */
   readonly supportsMultiInstance?: boolean;
+  /**
+   * Carries engine events between the instances sharing this store, so a trade made through one
+   * instance reaches the streams of another (PostgreSQL: `LISTEN/NOTIFY`). Optional: without it
+   * (SQLite, memory) events stay in-process. The engine subscribes when it is created and leaves
+   * when it is closed; the store closes the transport in its own `close()`.
+   * @default undefined (no transport)
+   */
+  readonly events?: EventTransport;
 
   /** Creates a portfolio, and its opening deposit in the same transaction. */
   createPortfolio(row: PortfolioRow, openingDeposit?: TransactionRow): Promise<void>;

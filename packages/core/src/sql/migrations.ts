@@ -226,12 +226,33 @@ function dateOrder(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Events too large for one `NOTIFY` (PostgreSQL's event transport, see `Store.events`): the sender
+ * stores the event here and notifies its id; receivers read it by id. Rows are pruned by the
+ * sender after a few minutes. SQLite has no event transport: nothing is created there.
+ */
+function eventPayloads(dialect: SqlDialect): Migration {
+  return {
+    async up(db: AnyDb) {
+      if (dialect !== 'postgres') return;
+      await db.schema
+        .createTable('event_payloads')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('event_payloads_created_idx').on('event_payloads').columns(['created_at']).execute();
+    },
+  };
+}
+
 /** The ordered migrations for a dialect. */
 export function foliokitMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_job_runs': jobRuns(dialect),
     '0003_date_order': dateOrder(dialect),
+    '0004_event_payloads': eventPayloads(dialect),
   };
 }
 

@@ -1,0 +1,56 @@
+/**
+ * @packageDocumentation
+ * `@foliokit/http-hono`: a Hono router over a ready `PortfolioEngine` — REST, SSE and admin routes
+ * with auth, validation, rate limits and an OpenAPI 3.1 reference served offline.
+ *
+ * ```ts
+ * const app = new Hono();
+ * app.route('/api', createFoliokitRouter(engine, { auth: { jwt: { secret, algorithms: ['HS256'] } } }));
+ * ```
+ */
+export {
+  type Authenticator,
+  type AuthOptions,
+  createAuthenticator,
+  DEVELOPMENT_AUTH_WARNING,
+  type JwtAuthOptions,
+  type ResolvedUser,
+} from './auth.js';
+export { DOCS_PATH } from './docs-page.js';
+export { createMetrics, type Metrics, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
+export { buildOpenApiDocument, OPENAPI_PATH, type OpenApiDocument } from './openapi.js';
+export {
+  type CorsOptions,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_RATE_LIMITS,
+  type FoliokitRouterOptions,
+  type RateLimit,
+  type ResolvedRouterOptions,
+  resolveRouterOptions,
+} from './options.js';
+export {
+  ERROR_STATUS,
+  HTTP_ERROR_CODES,
+  HttpError,
+  type HttpErrorCode,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemBody,
+  type ProblemCode,
+  type ProblemField,
+  problem,
+  problemBodySchema,
+} from './problem.js';
+export {
+  type AnyRouteSpec,
+  type AuthUser,
+  defineRoute,
+  type RateLimitBucket,
+  ROUTE_TAGS,
+  type RouteInput,
+  type RoutePolicy,
+  type RouteResponse,
+  type RouteSpec,
+  type RouteTag,
+} from './route-table.js';
+export { ADMIN_ROLE, createFoliokitRouter, type FoliokitRouter, listRoutes } from './router.js';
+export type { MetricsRecorder, RouterDeps } from './router-deps.js';

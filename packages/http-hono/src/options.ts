@@ -1,0 +1,163 @@
+/**
+ * The router's options: their type, their zod validation (run once, in `createFoliokitRouter`) and
+ * their defaults. A bad option fails at start with an `INVALID_CONFIGURATION` error naming it.
+ */
+import { FoliokitError } from '@foliokit/core';
+import { z } from 'zod';
+import type { RateLimitBucket } from './route-table.js';
+
+/** The body size limit when the host sets none: 1 MiB (HTTP.md). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** A fixed window: at most `max` requests per `windowMs`, counted per user and, apart, per IP. */
+export interface RateLimit {
+  windowMs: number;
+  max: number;
+}
+
+/** The rate limits when the host sets none (per user and per IP, each). */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitBucket, RateLimit>> = {
+  trades: { windowMs: 60_000, max: 120 },
+  market: { windowMs: 60_000, max: 600 },
+  admin: { windowMs: 60_000, max: 60 },
+};
+
+/** CORS, only as the host configures it (none by default). */
+export interface CorsOptions {
+  /** Allowed origins (`https://app.example.com`), or `'*'` for any (not with `credentials`). */
+  origins: readonly string[] | '*';
+  /** Sends `Access-Control-Allow-Credentials: true`. @default false */
+  credentials?: boolean;
+  /** Preflight cache, in seconds. @default 600 */
+  maxAge?: number;
+}
+
+/** Options of `createFoliokitRouter`. */
+export interface FoliokitRouterOptions {
+  /**
+   * How callers are authenticated; handed to `createAuthenticator` (`./auth.ts`), which validates
+   * it: `{ jwt: { ... } }`, `{ resolve: async (request) => user | null }` or `{ development: true }`.
+   */
+  auth: unknown;
+  /** Largest accepted request body, in bytes (413 above). @default 1 MiB */
+  bodyLimit?: number;
+  /** CORS; without it no CORS header is sent. */
+  cors?: CorsOptions;
+  /** Per-bucket limits; a bucket left out keeps its default ({@link DEFAULT_RATE_LIMITS}). */
+  rateLimits?: Partial<Record<RateLimitBucket, RateLimit>>;
+  /**
+   * The caller's IP for per-IP rate limits. @default the socket's remote address under
+   * `@hono/node-server`, else `'unknown'` (put the router behind a proxy? read its header here).
+   */
+  clientIp?: (request: Request, env: unknown) => string | undefined;
+  /** Options of the SSE streams, passed as given to the streams routes (which validate them). */
+  streams?: Record<string, unknown>;
+  /** Keeps request, SSE and engine metrics (served at `GET /admin/metrics`). @default true */
+  metrics?: boolean;
+}
+
+/** The options once validated, with every default applied. */
+export interface ResolvedRouterOptions {
+  auth: unknown;
+  bodyLimit: number;
+  cors: Required<CorsOptions> | null;
+  rateLimits: Readonly<Record<RateLimitBucket, RateLimit>>;
+  clientIp: ((request: Request, env: unknown) => string | undefined) | null;
+  streams: Record<string, unknown>;
+  metrics: boolean;
+}
+
+/** An origin exactly as browsers send it: scheme, host, optional port, no path. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+const rateLimitSchema = z.strictObject({
+  windowMs: z.number().int().min(1).max(86_400_000),
+  max: z.number().int().min(1).max(1_000_000_000),
+});
+
+const corsSchema = z
+  .strictObject({
+    origins: z.union([
+      z.literal('*'),
+      z.array(z.string().refine(isOrigin, 'must be an origin such as https://app.example.com (no path)')).min(1),
+    ]),
+    credentials: z.boolean().default(false),
+    maxAge: z.number().int().min(0).max(86_400).default(600),
+  })
+  .refine((c) => !(c.origins === '*' && c.credentials), {
+    message: "origins '*' cannot be combined with credentials",
+    path: ['origins'],
+  });
+
+const optionsSchema = z.strictObject({
+  auth: z.unknown().refine((a) => a !== undefined, 'is required ({ jwt }, { resolve } or { development: true })'),
+  bodyLimit: z
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 * 1024)
+    .default(DEFAULT_BODY_LIMIT),
+  cors: corsSchema.optional(),
+  rateLimits: z
+    .strictObject({
+      trades: rateLimitSchema.optional(),
+      market: rateLimitSchema.optional(),
+      admin: rateLimitSchema.optional(),
+    })
+    .default({}),
+  clientIp: z.custom<(request: Request, env: unknown) => string | undefined>((f) => typeof f === 'function', {
+    message: 'must be a function (request, env) => string | undefined',
+  }),
+  streams: z.record(z.string(), z.unknown()).default({}),
+  metrics: z.boolean().default(true),
+});
+
+/**
+ * Validates the router's options and applies the defaults.
+ * @throws FoliokitError `INVALID_CONFIGURATION` naming the first bad option (`details.field`,
+ * e.g. `options.rateLimits.trades.max`) and listing every problem in `details.issues`.
+ */
+export function resolveRouterOptions(options: unknown): ResolvedRouterOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new FoliokitError('INVALID_CONFIGURATION', 'createFoliokitRouter needs an options object with `auth`', {
+      field: 'options',
+    });
+  }
+  const result = optionsSchema.partial({ clientIp: true }).safeParse(options);
+  if (!result.success) {
+    const issues = result.error.issues.flatMap((i) => {
+      const path = ['options', ...i.path.map(String)];
+      if (i.code !== 'unrecognized_keys') return [{ field: path.join('.'), message: i.message }];
+      return i.keys.map((key) => ({ field: [...path, key].join('.'), message: 'is not an option of the router' }));
+    });
+    const first = issues[0] ?? { field: 'options', message: 'invalid' };
+    throw new FoliokitError('INVALID_CONFIGURATION', `Invalid router option ${first.field}: ${first.message}`, {
+      field: first.field,
+      issues,
+    });
+  }
+  const v = result.data;
+  return {
+    auth: v.auth,
+    bodyLimit: v.bodyLimit,
+    cors: v.cors ? { origins: v.cors.origins, credentials: v.cors.credentials, maxAge: v.cors.maxAge } : null,
+    rateLimits: { ...DEFAULT_RATE_LIMITS, ...stripUndefined(v.rateLimits) },
+    clientIp: v.clientIp ?? null,
+    streams: v.streams,
+    metrics: v.metrics,
+  };
+}
+
+/** The entries whose value is defined. */
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}

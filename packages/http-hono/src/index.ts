@@ -54,3 +54,4 @@ export {
 } from './route-table.js';
 export { ADMIN_ROLE, createFoliokitRouter, type FoliokitRouter, listRoutes } from './router.js';
 export type { MetricsRecorder, RouterDeps } from './router-deps.js';
+export type { SseOptions } from './sse/options.js';

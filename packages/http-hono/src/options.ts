@@ -5,6 +5,7 @@
 import { FoliokitError } from '@foliokit/core';
 import { z } from 'zod';
 import type { RateLimitBucket } from './route-table.js';
+import type { SseOptions } from './sse/options.js';
 
 /** The body size limit when the host sets none: 1 MiB (HTTP.md). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -50,8 +51,11 @@ export interface FoliokitRouterOptions {
    * `@hono/node-server`, else `'unknown'` (put the router behind a proxy? read its header here).
    */
   clientIp?: (request: Request, env: unknown) => string | undefined;
-  /** Options of the SSE streams, passed as given to the streams routes (which validate them). */
-  streams?: Record<string, unknown>;
+  /**
+   * Options of the SSE streams, passed as given to the streams routes, which validate them (an
+   * unknown key fails at start there; the index signature only lets tests pass one).
+   */
+  streams?: SseOptions & Record<string, unknown>;
   /** Keeps request, SSE and engine metrics (served at `GET /admin/metrics`). @default true */
   metrics?: boolean;
 }
@@ -63,7 +67,8 @@ export interface ResolvedRouterOptions {
   cors: Required<CorsOptions> | null;
   rateLimits: Readonly<Record<RateLimitBucket, RateLimit>>;
   clientIp: ((request: Request, env: unknown) => string | undefined) | null;
-  streams: Record<string, unknown>;
+  /** As the host gave them (the streams validate them and apply their defaults). */
+  streams: SseOptions;
   metrics: boolean;
 }
 
@@ -150,7 +155,7 @@ export function resolveRouterOptions(options: unknown): ResolvedRouterOptions {
     cors: v.cors ? { origins: v.cors.origins, credentials: v.cors.credentials, maxAge: v.cors.maxAge } : null,
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...stripUndefined(v.rateLimits) },
     clientIp: v.clientIp ?? null,
-    streams: v.streams,
+    streams: v.streams as SseOptions,
     metrics: v.metrics,
   };
 }

@@ -150,6 +150,19 @@ describe('events across instances (LISTEN/NOTIFY)', () => {
     expect(remote[0]).toMatchObject({ symbol: 'AAPL', price: '123.45' });
   });
 
+  it('a price fetched through A moves the price book of B, though its own copy was still fresh', async () => {
+    b.provider.setPrice('MSFT', '100');
+    expect((await b.engine.latestPrices(['MSFT'])).get('MSFT')?.price.toFixed()).toBe('100');
+    // B's provider still says 100 and its entry is fresh: only the relayed change can move it.
+    a.provider.setPrice('MSFT', '111.5');
+    await a.engine.refreshPrices(['MSFT']);
+    await until(
+      () => b.events.some((e) => e.type === 'price.updated' && e.symbol === 'MSFT' && e.price === '111.5'),
+      'the MSFT price on B',
+    );
+    expect((await b.engine.latestPrices(['MSFT'])).get('MSFT')?.price.toFixed()).toBe('111.5');
+  });
+
   it('an event over 8,000 bytes travels by reference and arrives whole', async () => {
     const p = await a.engine.createPortfolio({ name: 'big' });
     const tapB = tap(b.store);

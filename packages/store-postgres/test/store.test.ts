@@ -453,7 +453,11 @@ describe('exact values', () => {
         }
         const clock = createManualClock('2026-03-01T23:30:00.123Z');
         const engine = createPortfolioEngine({ store, marketData: createTestProvider(), clock, logger: silentLogger });
-        const p = await engine.createPortfolio({ name: zone, initialCash: 10, initialCashAt: '2026-02-28T00:00:00.000Z' });
+        const p = await engine.createPortfolio({
+          name: zone,
+          initialCash: 10,
+          initialCashAt: '2026-02-28T00:00:00.000Z',
+        });
         expect(p.createdAt).toBe('2026-03-01T23:30:00.123Z');
         expect((await engine.getPortfolio(p.id)).createdAt).toBe('2026-03-01T23:30:00.123Z');
         const t = await engine.trade(p.id, {

@@ -59,20 +59,19 @@ export function createPortfolioEngine(options: CreatePortfolioEngineOptions): Po
 
 /**
  * When the store carries events between instances (`store.events`), relays the engine's events
- * through it (see `events-relay.ts`); `engine.close()` then stops the relay first, which frees the
- * transport's connection when this was its last subscriber.
+ * through it (see `events-relay.ts`); a price another instance fetched moves this engine's price
+ * book too. `engine.close()` stops the relay first, which frees the transport's connection when
+ * this was its last subscriber.
  */
 function relayEvents(engine: PortfolioEngine): void {
   const transport = engine.store.events;
   if (!transport) return;
   const relay = startEventRelay({ bus: engine, transport, logger: engine.logger });
-  const closeEngine = engine.close.bind(engine);
-  Object.defineProperty(engine, 'close', {
-    configurable: true,
-    writable: true,
-    value: async (): Promise<void> => {
-      await relay.stop();
-      await closeEngine();
-    },
+  const off = engine.on('price.updated', (e) => {
+    if (e.origin === 'remote') engine.priceBook.learn(e);
+  });
+  engine.onClose(async () => {
+    off();
+    await relay.stop();
   });
 }

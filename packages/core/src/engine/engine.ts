@@ -66,6 +66,7 @@ export class PortfolioEngine {
   /** The one table of latest prices; valuation, fills and snapshots read it. */
   readonly priceBook: PriceBook;
   #closed = false;
+  readonly #closeHooks: Array<() => Promise<void>> = [];
   readonly #snapshots: ResolvedSnapshotOptions;
   readonly #scheduler: Scheduler;
   readonly #trading: Trading;
@@ -498,9 +499,18 @@ export class PortfolioEngine {
   // ----- lifecycle -----------------------------------------------------------------------------
 
   /** Stops the engine's background work and removes listeners. The store is left open (you own it). */
+  /**
+   * Runs `hook` first when the engine closes (the event relay stops there).
+   * @internal
+   */
+  onClose(hook: () => Promise<void>): void {
+    this.#closeHooks.push(hook);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const hook of this.#closeHooks.splice(0)) await hook();
     await stopScheduler(this.#scheduler);
     this.#events.removeAll();
   }

@@ -95,6 +95,32 @@ export class PriceBook {
     };
   }
 
+  /**
+   * Takes a price another instance fetched (it arrived as a remote `price.updated`; that instance
+   * already stored it in the shared store): memory moves to it unless memory holds a newer quote.
+   * Quotes are held to this clock as the provider's are.
+   */
+  learn(change: PriceChange): void {
+    const now = this.#o.clock.now();
+    const valid = validQuote(
+      { symbol: change.symbol, price: change.price, at: change.at, source: change.source },
+      change.symbol,
+      now,
+    );
+    if (!valid) return;
+    const held = this.#memory.get(change.symbol);
+    if (held && held.at > valid.at) return;
+    this.#memory.set(change.symbol, {
+      price: valid.price,
+      text: valid.text,
+      at: valid.at,
+      source: change.source,
+      currency: change.currency,
+      stale: false,
+      checkedAt: now,
+    });
+  }
+
   /** Latest prices from memory only (no I/O): the hot read. */
   peek(symbol: string): KnownPrice | undefined {
     return this.#memory.get(symbol);

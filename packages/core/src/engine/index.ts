@@ -24,4 +24,5 @@ export {
   voidSchema,
 } from './inputs.js';
 export type { CreatePortfolioEngineOptions, PriceOptions } from './options.js';
+export { isReplay } from './results.js';
 export type * from './types.js';

@@ -23,7 +23,7 @@ import { parseInstant, toIso } from '../time.js';
 import { checkId, validate } from '../validation.js';
 import type { HoldingPrice } from '../valuation/kernel.js';
 import { type CashInput, cashSchema, type TradeInput, tradeSchema, type VoidInput, voidSchema } from './inputs.js';
-import { hashRequest, publicTransaction } from './results.js';
+import { hashRequest, markReplay, publicTransaction } from './results.js';
 import type { Transaction } from './types.js';
 
 /** What trading needs from the engine (the engine satisfies it). */
@@ -77,6 +77,7 @@ export class Trading {
         ),
     );
     const transaction = publicTransaction(done.outcome.transaction);
+    if (done.outcome.replayed) markReplay(transaction);
     if (!done.outcome.replayed) {
       host.emit(
         kind === 'deposit'
@@ -108,6 +109,7 @@ export class Trading {
       }),
     );
     const transaction = publicTransaction(done.outcome.transaction);
+    if (done.outcome.replayed) markReplay(transaction);
     if (!done.outcome.replayed) {
       host.emit({ type: 'transaction.voided', portfolioId: id, transaction });
       await this.#correct(id, done.write);
@@ -195,6 +197,7 @@ export class Trading {
       snapPrices,
     );
     const transaction = publicTransaction(done.outcome.transaction);
+    if (done.outcome.replayed) markReplay(transaction);
     if (!done.outcome.replayed) {
       host.emit({ type: 'trade.executed', portfolioId: id, transaction });
       const recorded = snapshot as Snapshot | undefined;
@@ -257,7 +260,7 @@ export class Trading {
             { field: 'idempotencyKey', transactionId: state.existing.id },
           );
         }
-        found = publicTransaction(state.existing);
+        found = markReplay(publicTransaction(state.existing));
       }
       return null;
     });

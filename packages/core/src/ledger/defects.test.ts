@@ -89,3 +89,36 @@ describe('error details name the field at fault (defect 12)', () => {
     }
   });
 });
+
+describe('replays are told apart (isReplay)', () => {
+  it('marks the answer to a keyed replay, never a first call', async () => {
+    const { isReplay } = await import('../engine/index.js');
+    const t = createTestEngine({ prices: { AAPL: '10' } });
+    try {
+      const p = await t.engine.createPortfolio({ name: 'Replay', initialCash: 100 });
+      const first = await t.engine.trade(p.id, { symbol: 'AAPL', side: 'buy', quantity: 1, idempotencyKey: 'k1' });
+      const again = await t.engine.trade(p.id, { symbol: 'AAPL', side: 'buy', quantity: 1, idempotencyKey: 'k1' });
+      const priced = await t.engine.trade(p.id, {
+        symbol: 'AAPL',
+        side: 'buy',
+        quantity: 1,
+        price: 10,
+        idempotencyKey: 'k2',
+      });
+      const pricedAgain = await t.engine.trade(p.id, {
+        symbol: 'AAPL',
+        side: 'buy',
+        quantity: 1,
+        price: 10,
+        idempotencyKey: 'k2',
+      });
+      const cash = await t.engine.deposit(p.id, { amount: 1, idempotencyKey: 'k3' });
+      const cashAgain = await t.engine.deposit(p.id, { amount: 1, idempotencyKey: 'k3' });
+      expect([first, priced, cash].map(isReplay)).toEqual([false, false, false]);
+      expect([again, pricedAgain, cashAgain].map(isReplay)).toEqual([true, true, true]);
+      expect(again).toEqual(first);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -30,10 +30,10 @@ import {
 import { z } from 'zod';
 import type { AuthUser } from './route-table.js';
 
-/** HMAC algorithms (a shared secret), with the minimum secret length RFC 7518 §3.2 asks for. */
-const HMAC_ALGORITHMS = { HS256: 32, HS384: 48, HS512: 64 } as const;
+/** HMAC algorithms (a shared secret), with the minimum secret length in bytes RFC 7518 §3.2 asks for. */
+export const HMAC_ALGORITHMS = { HS256: 32, HS384: 48, HS512: 64 } as const;
 /** Public-key algorithms (a public key or a JWKS). */
-const PUBLIC_KEY_ALGORITHMS = [
+export const PUBLIC_KEY_ALGORITHMS = [
   'RS256',
   'RS384',
   'RS512',
@@ -285,7 +285,7 @@ export function parseAuthOptions(input: unknown, field = 'auth'): AuthOptions {
 }
 
 /**
- * Creates the authenticator of the `auth` option (validated here: see {@link parseAuthOptions}).
+ * Creates the authenticator of the `auth` option (validated here by `parseAuthOptions`).
  * The development mode logs {@link DEVELOPMENT_AUTH_WARNING} on `deps.logger` once, now.
  * @throws FoliokitError `INVALID_CONFIGURATION` on a misconfiguration, never later for a bad token
  */

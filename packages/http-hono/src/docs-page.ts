@@ -85,7 +85,7 @@ export function docsRoutes(): AnyRouteSpec[] {
       method: 'get',
       path: DOCS_PATH,
       operationId: 'getDocsPage',
-      tag: 'docs',
+      tag: 'Docs',
       summary: 'Interactive API reference (works offline)',
       policy: 'public',
       responses: [{ status: 200, description: 'The reference page', contentType: 'text/html' }],
@@ -95,7 +95,7 @@ export function docsRoutes(): AnyRouteSpec[] {
       method: 'get',
       path: `${DOCS_PATH}/assets/:file`,
       operationId: 'getDocsAsset',
-      tag: 'docs',
+      tag: 'Docs',
       summary: "An asset of the reference page, from the installed package's files",
       policy: 'public',
       params: z.strictObject({

@@ -10,14 +10,30 @@
  */
 export {
   type Authenticator,
+  type AuthenticatorDeps,
   type AuthOptions,
   createAuthenticator,
   DEVELOPMENT_AUTH_WARNING,
+  HMAC_ALGORITHMS,
+  type HmacAlgorithm,
+  type JwtAlgorithm,
   type JwtAuthOptions,
+  PUBLIC_KEY_ALGORITHMS,
+  type PublicKeyAlgorithm,
+  type PublicKeyObject,
   type ResolvedUser,
 } from './auth.js';
 export { DOCS_PATH } from './docs-page.js';
-export { createMetrics, type Metrics, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
+export {
+  createMetrics,
+  type HistogramSample,
+  type Labels,
+  type MetricFamily,
+  type Metrics,
+  type MetricsSnapshot,
+  PROMETHEUS_CONTENT_TYPE,
+  type ValueSample,
+} from './metrics.js';
 export { buildOpenApiDocument, OPENAPI_PATH, type OpenApiDocument } from './openapi.js';
 export {
   type CorsOptions,
@@ -49,9 +65,11 @@ export {
   type RouteInput,
   type RoutePolicy,
   type RouteResponse,
+  type RouteResponseHeader,
   type RouteSpec,
   type RouteTag,
 } from './route-table.js';
 export { ADMIN_ROLE, createFoliokitRouter, type FoliokitRouter, listRoutes } from './router.js';
 export type { MetricsRecorder, RouterDeps } from './router-deps.js';
+export type { StreamEnvelope } from './sse/frame.js';
 export type { SseOptions } from './sse/options.js';

@@ -8,29 +8,43 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { problemBodySchema } from './problem.js';
-import type { AnyRouteSpec, RouteResponse, RouteTag } from './route-table.js';
+import { type AnyRouteSpec, ROUTE_TAGS, type RouteResponse, type RouteTag } from './route-table.js';
 
 /** The API version in the document's `info`. */
 export const API_VERSION = '0.1.0';
 
-/** The document's tag per area (names as HTTP.md spells them), with what each holds. */
-export const OPENAPI_TAGS: Readonly<Record<RouteTag, { name: string; description: string }>> = {
-  portfolios: { name: 'Portfolios', description: "The caller's portfolios, their positions, valuation and ledger" },
-  trading: { name: 'Trading', description: 'Trades, deposits, withdrawals and voids (Idempotency-Key)' },
-  history: { name: 'History', description: 'Snapshots of a portfolio over time' },
-  watchlist: { name: 'Watchlist', description: "Symbols a portfolio's owner follows" },
-  prices: { name: 'Prices', description: 'Latest prices, daily history and providers' },
-  streams: { name: 'Streams', description: 'Server-sent events: prices and portfolio changes' },
-  admin: { name: 'Admin', description: 'Jobs, snapshots, scheduler, providers and metrics (admin role)' },
-  health: { name: 'Health', description: 'For load balancers' },
-  docs: { name: 'Docs', description: 'This document and its interactive reference page' },
+/** What each tag holds (the tag names are {@link ROUTE_TAGS}, as HTTP.md lists them). */
+export const OPENAPI_TAG_DESCRIPTIONS: Readonly<Record<RouteTag, string>> = {
+  Portfolios: "The caller's portfolios, their positions and valuation",
+  Trading: 'Trades, the ledger and voids (Idempotency-Key)',
+  Cash: 'Deposits and withdrawals (Idempotency-Key)',
+  History: 'Snapshots of a portfolio over time',
+  Prices: 'Latest prices, daily history and providers',
+  Watchlist: "Symbols a portfolio's owner follows",
+  Streams: 'Server-sent events: prices and portfolio changes',
+  Admin: 'Jobs, snapshots, scheduler, providers and metrics (admin role)',
+  Health: 'For load balancers',
+  Docs: 'This document and its interactive reference page',
 };
 
 type JsonSchema = Record<string, unknown>;
 
-/** A JSON Schema (2020-12, as OpenAPI 3.1 uses) of what a schema accepts. */
+/**
+ * A JSON Schema (2020-12, as OpenAPI 3.1 uses) of what a schema accepts, with the `examples` its
+ * `.meta()` declares. Zod 4 drops the examples of a transforming schema on the input side (they
+ * could be outputs); ours are written as inputs (a test parses every body example), so they are
+ * put back.
+ */
 export function inputJsonSchema(schema: z.ZodType): JsonSchema {
-  const out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  const out = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+    override: ({ zodSchema, jsonSchema }) => {
+      const examples = z.globalRegistry.get(zodSchema)?.examples;
+      if (Array.isArray(examples) && jsonSchema.examples === undefined) jsonSchema.examples = examples;
+    },
+  }) as JsonSchema;
   delete out.$schema;
   return out;
 }
@@ -78,7 +92,10 @@ function parametersOf(spec: AnyRouteSpec): Record<string, unknown>[] {
       name: 'Idempotency-Key',
       in: 'header',
       required: false,
-      description: 'Repeating a request with the same key answers as the first did (Idempotent-Replayed: true)',
+      description:
+        "Makes a retry safe: a request repeating an earlier one's key and parameters answers that call's status and " +
+        'body with `Idempotent-Replayed: true` and stores nothing; the same key with other parameters is 422 ' +
+        '`IDEMPOTENCY_CONFLICT`. Scoped per portfolio (so per caller). 1 to 255 visible ASCII characters.',
       schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
     });
   }
@@ -135,7 +152,11 @@ function responseOf(r: RouteResponse): Record<string, unknown> {
   else if (type.startsWith('text/')) media.schema = { type: 'string' };
   if (r.example !== undefined) media.example = r.example;
   out.content = { [type]: media };
-  if (r.status === 429 || r.status === 503) out.headers = RETRY_AFTER;
+  const headers: Record<string, unknown> = r.status === 429 || r.status === 503 ? { ...RETRY_AFTER } : {};
+  for (const [name, header] of Object.entries(r.headers ?? {})) {
+    headers[name] = { description: header.description, schema: header.schema ?? { type: 'string' } };
+  }
+  if (Object.keys(headers).length > 0) out.headers = headers;
   return out;
 }
 
@@ -153,7 +174,7 @@ function operationOf(spec: AnyRouteSpec): Record<string, unknown> {
   const op: Record<string, unknown> = {
     operationId: spec.operationId,
     summary: spec.summary,
-    tags: [OPENAPI_TAGS[spec.tag].name],
+    tags: [spec.tag],
   };
   if (spec.description) op.description = spec.description;
   const parameters = parametersOf(spec);
@@ -200,7 +221,10 @@ export function buildOpenApiDocument(
         'quantities are decimal strings; instants are ISO-8601 UTC; errors are application/problem+json.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    tags: (Object.keys(OPENAPI_TAGS) as RouteTag[]).filter((t) => usedTags.has(t)).map((t) => OPENAPI_TAGS[t]),
+    tags: ROUTE_TAGS.filter((t) => usedTags.has(t)).map((name) => ({
+      name,
+      description: OPENAPI_TAG_DESCRIPTIONS[name],
+    })),
     paths,
     components: {
       schemas: { Problem: inputJsonSchema(problemBodySchema) },
@@ -237,7 +261,7 @@ export function openApiRoute(document: () => OpenApiDocument): AnyRouteSpec {
     method: 'get',
     path: OPENAPI_PATH,
     operationId: 'getOpenApiDocument',
-    tag: 'docs',
+    tag: 'Docs',
     summary: 'This OpenAPI 3.1 document',
     policy: 'public',
     responses: [{ status: 200, description: 'The OpenAPI 3.1 document of every route the router serves' }],

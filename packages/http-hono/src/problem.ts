@@ -1,6 +1,6 @@
 /**
  * Errors as `application/problem+json` (RFC 9457), the one error shape of every route:
- * `{ type, title, status, code, detail, fields?, requestId, ...details }`. One table,
+ * `{ type, title, status, code, detail, fields?: [{ path, message, in? }], requestId, ...details }`. One table,
  * {@link ERROR_STATUS}, maps every code (the engine's and the few the HTTP layer adds) to its
  * status. Handlers just throw a `FoliokitError` (or an {@link HttpError}); the router's `onError`
  * converts it. Anything else becomes a 500 carrying only the request id.
@@ -63,7 +63,9 @@ export const ERROR_STATUS: Readonly<Record<ProblemCode, number>> = {
 
 /** One input at fault: its dotted path within its location, and why. */
 export interface ProblemField {
-  field: string;
+  /** The input's dotted path within its location (`quantity`, `items.0.symbol`, `Idempotency-Key`). */
+  path: string;
+  /** Why it is at fault. */
   message: string;
   /** Where the input was: the path, the query string, a header or the JSON body. */
   in?: 'path' | 'query' | 'header' | 'body';
@@ -83,7 +85,7 @@ export interface ProblemBody {
 }
 
 /** The problem body as a zod schema: documented in the OpenAPI document, checked by the tests. */
-export const problemBodySchema = z
+export const problemBodySchema: z.ZodType<Record<string, unknown>> = z
   .looseObject({
     type: z.string().meta({ description: 'A URI naming the kind of problem, derived from `code`' }),
     title: z.string(),
@@ -93,9 +95,12 @@ export const problemBodySchema = z
     fields: z
       .array(
         z.object({
-          field: z.string(),
+          path: z.string().meta({ description: 'The dotted path of the input within its location' }),
           message: z.string(),
-          in: z.enum(['path', 'query', 'header', 'body']).optional(),
+          in: z
+            .enum(['path', 'query', 'header', 'body'])
+            .optional()
+            .meta({ description: 'Where the input was (absent when the engine refused a value)' }),
         }),
       )
       .optional()
@@ -112,7 +117,7 @@ export const problemBodySchema = z
         status: 409,
         code: 'INSUFFICIENT_CASH',
         detail: 'Not enough cash: 150 needed, 100 available',
-        fields: [{ field: 'quantity', message: 'Not enough cash: 150 needed, 100 available' }],
+        fields: [{ path: 'quantity', message: 'Not enough cash: 150 needed, 100 available' }],
         requestId: '9b2f3c1e-8f4d-4a57-9e0c-2b1d6f1b7a10',
       },
     ],
@@ -173,22 +178,31 @@ const RESERVED = new Set([
 
 const LOCATIONS = new Set(['path', 'query', 'header', 'body']);
 
+/** The path an issue names: its `path` (the router's issues), else its `field` (the engine's). */
+function issuePath(issue: unknown): string | undefined {
+  if (typeof issue !== 'object' || issue === null) return undefined;
+  const { path, field } = issue as { path?: unknown; field?: unknown };
+  if (typeof path === 'string') return path;
+  return typeof field === 'string' ? field : undefined;
+}
+
 /** The fields at fault of a Foliokit error: its `issues`, else its `field`. */
 function fieldsOf(details: Record<string, unknown>, fallbackMessage: string): ProblemField[] | undefined {
   const issues = details.issues;
   if (Array.isArray(issues) && issues.length > 0) {
     const out: ProblemField[] = [];
     for (const i of issues) {
-      if (typeof i === 'object' && i !== null && typeof (i as { field?: unknown }).field === 'string') {
-        const { field, message, in: where } = i as { field: string; message?: unknown; in?: unknown };
-        const entry: ProblemField = { field, message: typeof message === 'string' ? message : fallbackMessage };
+      const path = issuePath(i);
+      if (path !== undefined) {
+        const { message, in: where } = i as { message?: unknown; in?: unknown };
+        const entry: ProblemField = { path, message: typeof message === 'string' ? message : fallbackMessage };
         if (typeof where === 'string' && LOCATIONS.has(where)) entry.in = where as ProblemField['in'];
         out.push(entry);
       }
     }
     if (out.length > 0) return out;
   }
-  if (typeof details.field === 'string') return [{ field: details.field, message: fallbackMessage }];
+  if (typeof details.field === 'string') return [{ path: details.field, message: fallbackMessage }];
   return undefined;
 }
 

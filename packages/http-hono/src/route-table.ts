@@ -17,18 +17,23 @@ export type RoutePolicy =
   /** Users with the `admin` role (403 for others). */
   | 'admin';
 
-/** OpenAPI tags, one per area. */
+/**
+ * OpenAPI tags, one per area, named and ordered as HTTP.md lists them (the areas this router
+ * serves), then `Docs`: the OpenAPI document and its reference page, an area of the router's own.
+ */
 export const ROUTE_TAGS = [
-  'portfolios',
-  'trading',
-  'history',
-  'watchlist',
-  'prices',
-  'streams',
-  'admin',
-  'health',
-  'docs',
+  'Portfolios',
+  'Trading',
+  'Cash',
+  'History',
+  'Prices',
+  'Watchlist',
+  'Streams',
+  'Admin',
+  'Health',
+  'Docs',
 ] as const;
+/** One of {@link ROUTE_TAGS}. */
 export type RouteTag = (typeof ROUTE_TAGS)[number];
 
 /** Rate-limit buckets (configured per bucket; per user and per IP). */
@@ -40,14 +45,25 @@ export interface AuthUser {
   roles: readonly string[];
 }
 
+/** A response header, as the OpenAPI document shows it. */
+export interface RouteResponseHeader {
+  description: string;
+  /** Its JSON Schema. @default { type: 'string' } */
+  schema?: Readonly<Record<string, unknown>>;
+}
+
 /** One documented answer of a route. */
 export interface RouteResponse {
+  /** The HTTP status. */
   status: number;
+  /** What the answer means. */
   description: string;
   /** An example body (JSON), shown in the OpenAPI document. */
   example?: unknown;
   /** Body content type. @default 'application/json' */
   contentType?: string;
+  /** Headers this answer may carry, by name (`Idempotent-Replayed`). */
+  headers?: Readonly<Record<string, RouteResponseHeader>>;
 }
 
 /** What a handler receives: the validated inputs, the caller, and (for owned routes) the portfolio. */

@@ -281,7 +281,7 @@ function queryOf(c: Context): Record<string, string | string[]> {
 async function bodyOf(c: Context, spec: AnyRouteSpec, limit: number): Promise<unknown> {
   if (!spec.body) {
     if (spec.method === 'get' || (await readLimited(c.req.raw, limit)).byteLength === 0) return undefined;
-    throw validationError([{ field: 'body', message: 'this route takes no body', in: 'body' }]);
+    throw validationError([{ path: 'body', message: 'this route takes no body', in: 'body' }]);
   }
   const raw = await readJsonBody(c, limit);
   return parseInput(spec.body, raw === NO_BODY ? undefined : raw, 'body');
@@ -295,7 +295,7 @@ function idempotencyKeyOf(c: Context): string | undefined {
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) {
     throw validationError([
-      { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters', in: 'header' },
+      { path: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters', in: 'header' },
     ]);
   }
   return key;
@@ -309,7 +309,7 @@ function parseInput(schema: z.ZodType | undefined, value: unknown, where: Proble
   if (!schema) {
     if (where === 'query' && Object.keys(value as object).length > 0) {
       const names = Object.keys(value as object);
-      throw validationError(names.map((field) => ({ field, message: 'unknown query parameter', in: 'query' })));
+      throw validationError(names.map((path) => ({ path, message: 'unknown query parameter', in: 'query' })));
     }
     return value;
   }
@@ -324,19 +324,19 @@ function issuesOf(error: z.ZodError, where: ProblemField['in'] & string): Proble
   for (const issue of error.issues) {
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ field: [...path, key].join('.'), message: 'unknown field', in: where });
+      for (const key of issue.keys) out.push({ path: [...path, key].join('.'), message: 'unknown field', in: where });
     } else {
-      out.push({ field: path.join('.') || where, message: issue.message, in: where });
+      out.push({ path: path.join('.') || where, message: issue.message, in: where });
     }
   }
   return out;
 }
 
-/** A `VALIDATION_FAILED` error naming the fields at fault. */
+/** A `VALIDATION_FAILED` error naming the fields at fault (`details.field`: the first one's path). */
 function validationError(fields: ProblemField[]): FoliokitError {
-  const first = fields[0] ?? { field: 'input', message: 'invalid' };
-  return new FoliokitError('VALIDATION_FAILED', `${first.field}: ${first.message}`, {
-    field: first.field,
+  const first = fields[0] ?? { path: 'input', message: 'invalid' };
+  return new FoliokitError('VALIDATION_FAILED', `${first.path}: ${first.message}`, {
+    field: first.path,
     issues: fields,
   });
 }

@@ -172,28 +172,50 @@ export const priceHistoryQuery = z.strictObject({
 });
 
 // ----- bodies ------------------------------------------------------------------------------------
+// Each body carries one example (`.meta({ examples })`), shown in the OpenAPI document; a test
+// checks every body has one and that the route accepts it.
 
 /** `POST /portfolios`: the engine's input without `ownerId` (the caller owns what it creates). */
 export const createPortfolioBody = createPortfolioSchema
   .omit({ ownerId: true })
-  .extend({ initialCashAt: instantText.optional() });
+  .extend({ initialCashAt: instantText.optional() })
+  .meta({
+    examples: [
+      {
+        name: 'Retirement',
+        description: 'Long-term index and dividend stocks',
+        baseCurrency: 'USD',
+        costBasisMethod: 'average',
+        initialCash: '10000',
+      },
+    ],
+  });
 
 /** `PATCH /portfolios/:id` */
-export const updatePortfolioBody = updatePortfolioSchema;
+export const updatePortfolioBody = updatePortfolioSchema.meta({
+  examples: [{ name: 'Retirement (IRA)', description: null }],
+});
 
 /** `POST /portfolios/:id/trades`: the engine's input; the idempotency key travels in the header only. */
-export const tradeBody = tradeSchema.omit({ idempotencyKey: true }).extend({ at: instantText.optional() });
+export const tradeBody = tradeSchema
+  .omit({ idempotencyKey: true })
+  .extend({ at: instantText.optional() })
+  .meta({ examples: [{ symbol: 'AAPL', side: 'buy', quantity: '10', price: '150.25', fee: '1' }] });
 
 /** `POST /portfolios/:id/cash`: a deposit or a withdrawal; the idempotency key travels in the header only. */
 export const cashBody = cashSchema
   .omit({ idempotencyKey: true })
-  .extend({ kind: z.enum(['deposit', 'withdrawal']), at: instantText.optional() });
+  .extend({ kind: z.enum(['deposit', 'withdrawal']), at: instantText.optional() })
+  .meta({ examples: [{ kind: 'deposit', amount: '2500' }] });
 
 /** `POST /portfolios/:id/watchlist` */
-export const watchlistBody = z.strictObject({ symbol: symbolInput });
+export const watchlistBody = z.strictObject({ symbol: symbolInput }).meta({ examples: [{ symbol: 'MSFT' }] });
 
 /** `POST /portfolios/:id/transactions/:transactionId/void`: no body, or `{}` (the key is the header). */
-export const voidBody = z.strictObject({}).optional();
+export const voidBody = z
+  .strictObject({})
+  .optional()
+  .meta({ examples: [{}] });
 
 // ----- answers -----------------------------------------------------------------------------------
 

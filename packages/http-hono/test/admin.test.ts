@@ -169,7 +169,7 @@ describe('admin policy', () => {
     for (const r of admin) {
       expect(r.policy, r.path).toBe('admin');
       expect(r.rateLimit, r.path).toBe('admin');
-      expect(r.tag, r.path).toBe('admin');
+      expect(r.tag, r.path).toBe('Admin');
       expect(r.owned ?? false, r.path).toBe(false);
     }
   });
@@ -182,7 +182,7 @@ describe('admin policy', () => {
     });
     expect(started.status).toBe(202);
     for (const [method, pattern, body] of routes) {
-      const path = pattern.replace(':pf', p.id).replace(':job', started.json.jobId);
+      const path = pattern.replace(':pf', p.id).replace(':job', started.json.id);
       const anonymous = await call(method, path, NOBODY, body);
       expect(anonymous.status, `${method} ${path} anonymous`).toBe(401);
       expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
@@ -251,8 +251,10 @@ describe('backfill jobs', () => {
       to: '2025-12-31',
     });
     expect(res.status).toBe(202);
+    // Long work answers { id, status, links: { self } } (HTTP.md), nothing more.
+    expect(Object.keys(res.json).sort()).toEqual(['id', 'links', 'status']);
     expect(res.json).toMatchObject({ status: 'running' });
-    const jobId = res.json.jobId as string;
+    const jobId = res.json.id as string;
     expect(jobId).toMatch(/^job_/);
     expect(res.headers.get('location')).toBe(`/admin/jobs/${jobId}`);
     expect(res.json.links.self).toBe(`/admin/jobs/${jobId}`);
@@ -313,7 +315,7 @@ describe('backfill jobs', () => {
     );
     expect(res.status).toBe(202);
     const location = res.headers.get('location') as string;
-    expect(location).toBe(`/api/admin/jobs/${res.json.jobId}`);
+    expect(location).toBe(`/api/admin/jobs/${res.json.id}`);
     expect((await settled(location, host)).json.status).toBe('completed');
   });
 
@@ -326,7 +328,7 @@ describe('backfill jobs', () => {
       to: '2025-12-31',
     });
     expect(res.status).toBe(202);
-    const failed = await settled(`/admin/jobs/${res.json.jobId}`);
+    const failed = await settled(`/admin/jobs/${res.json.id}`);
     expect(failed.status).toBe(200);
     expect(failed.json).toMatchObject({
       status: 'failed',
@@ -373,7 +375,7 @@ describe('backfill jobs', () => {
       to: '2025-12-05',
     });
     expect(res.status).toBe(202);
-    expect((await settled(`/admin/jobs/${res.json.jobId}`)).json.report.written).toBe(5);
+    expect((await settled(`/admin/jobs/${res.json.id}`)).json.report.written).toBe(5);
   });
 
   it('answers 404 for an unknown job id', async () => {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOpenApiDocument, listRoutes, type OpenApiDocument } from '../src/index.js';
+import { buildOpenApiDocument, listRoutes, type OpenApiDocument, ROUTE_TAGS } from '../src/index.js';
 import { openApiPath } from '../src/openapi.js';
 import { DOCS_CSP } from '../src/security.js';
 import { createRouterFixture, type RouterFixture } from './support/router-fixture.js';
@@ -91,6 +91,75 @@ describe('the OpenAPI document', () => {
     for (const t of ['Portfolios', 'Trading', 'Prices', 'Admin', 'Health']) expect(tags.has(t)).toBe(true);
   });
 
+  it("names its tags as HTTP.md lists them, in that order, each the route table's own tag", () => {
+    // HTTP.md, "OpenAPI": one tag per area. Docs (this document and its page) is the router's own area.
+    const HTTP_MD_TAGS = [
+      'Portfolios',
+      'Trading',
+      'Cash',
+      'History',
+      'Prices',
+      'Watchlist',
+      'Analytics',
+      'Backtests',
+      'Strategies',
+      'Alerts',
+      'Streams',
+      'Admin',
+      'Health',
+      'Docs',
+    ];
+    const names = (doc.tags as Array<{ name: string; description: string }>).map((t) => t.name);
+    for (const name of names) expect(HTTP_MD_TAGS, name).toContain(name);
+    expect(names).toEqual(HTTP_MD_TAGS.filter((t) => names.includes(t)));
+    expect([...ROUTE_TAGS]).toEqual(HTTP_MD_TAGS.filter((t) => (ROUTE_TAGS as readonly string[]).includes(t)));
+    const used = new Set(listRoutes(fx.router).map((r) => r.tag));
+    expect(names).toEqual(ROUTE_TAGS.filter((t) => used.has(t)));
+    const byKey = new Map(listRoutes(fx.router).map((r) => [`${r.method.toUpperCase()} ${openApiPath(r.path)}`, r]));
+    for (const [key, op] of operations(doc)) expect(op.tags, key).toEqual([byKey.get(key)?.tag]);
+    expect(operations(doc).get('POST /portfolios/{id}/cash')?.tags).toEqual(['Cash']);
+    expect(operations(doc).get('POST /portfolios/{id}/trades')?.tags).toEqual(['Trading']);
+  });
+
+  it('documents the problem fields as { path, message, in? } (HTTP.md)', () => {
+    type Items = { items: { properties: object; required: string[] } };
+    const schemas = (doc.components as { schemas: Record<string, { properties: Record<string, Items> }> }).schemas;
+    const fields = schemas.Problem?.properties.fields as Items;
+    expect(Object.keys(fields.items.properties).sort()).toEqual(['in', 'message', 'path']);
+    expect([...fields.items.required].sort()).toEqual(['message', 'path']);
+  });
+
+  it('documents the Idempotent-Replayed header on the answers of idempotent routes', () => {
+    for (const key of [
+      'POST /portfolios/{id}/trades',
+      'POST /portfolios/{id}/cash',
+      'POST /portfolios/{id}/transactions/{transactionId}/void',
+    ]) {
+      const op = operations(doc).get(key) as Operation & {
+        responses: Record<string, { headers?: Record<string, unknown> }>;
+      };
+      const ok = Object.entries(op.responses).find(([status]) => status.startsWith('2'))?.[1];
+      expect(ok?.headers?.['Idempotent-Replayed'], key).toBeDefined();
+      const header = op.parameters?.find((p) => p.name === 'Idempotency-Key') as { description?: string } | undefined;
+      expect(header?.description, key).toContain('Idempotent-Replayed: true');
+    }
+  });
+
+  it('describes the stream envelope, with an example event in it', () => {
+    for (const key of ['GET /stream/prices', 'GET /stream/portfolios/{id}']) {
+      const op = operations(doc).get(key) as Operation & {
+        description: string;
+        responses: Record<string, { content: Record<string, { example: string }> }>;
+      };
+      expect(op.description, key).toContain('{ type, id, at, data }');
+      const example = op.responses['200']?.content['text/event-stream']?.example ?? '';
+      const data = example.split('\n').find((line) => line.startsWith('data: '));
+      const envelope = JSON.parse(data?.slice('data: '.length) ?? '{}') as Record<string, unknown>;
+      expect(Object.keys(envelope).sort(), key).toEqual(['at', 'data', 'id', 'type']);
+      expect(example).toContain(`event: ${envelope.type}\nid: ${envelope.id}\n`);
+    }
+  });
+
   it('documents every error answer with the problem schema (unless the route declares another body)', () => {
     const byKey = new Map(listRoutes(fx.router).map((r) => [`${r.method.toUpperCase()} ${openApiPath(r.path)}`, r]));
     for (const [key, op] of operations(doc)) {
@@ -104,6 +173,20 @@ describe('the OpenAPI document', () => {
         });
       }
     }
+  });
+
+  it('shows an example of every request body, one the route itself accepts', () => {
+    const byKey = new Map(listRoutes(fx.router).map((r) => [`${r.method.toUpperCase()} ${openApiPath(r.path)}`, r]));
+    let bodies = 0;
+    for (const [key, op] of operations(doc)) {
+      const media = op.requestBody?.content['application/json'];
+      if (!media) continue;
+      bodies++;
+      expect(media.example, `${key} has no body example`).toBeDefined();
+      const accepted = byKey.get(key)?.body?.safeParse(media.example);
+      expect(accepted?.success, `${key}: ${JSON.stringify(accepted?.error?.issues)}`).toBe(true);
+    }
+    expect(bodies).toBe(listRoutes(fx.router).filter((r) => r.body).length);
   });
 
   it('documents JSON bodies that refuse unknown fields, and path parameters as required', () => {

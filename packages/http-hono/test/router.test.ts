@@ -261,8 +261,8 @@ describe('bodies', () => {
     expect(p.code).toBe('VALIDATION_FAILED');
     expect(p.fields).toEqual(
       expect.arrayContaining([
-        { field: 'ownerId', message: 'unknown field', in: 'body' },
-        { field: 'cash', message: 'unknown field', in: 'body' },
+        { path: 'ownerId', message: 'unknown field', in: 'body' },
+        { path: 'cash', message: 'unknown field', in: 'body' },
       ]),
     );
     const created = await f.call('POST', '/portfolios', { json: { name: 'mine', ownerId: 'bob' } });
@@ -275,12 +275,43 @@ describe('bodies', () => {
     const id = await f.portfolio('alice');
     const res = await f.call('POST', `/portfolios/${id}/trades`, { json: { ...trade, side: 'short' } });
     expect(res.status).toBe(422);
-    expect((await problemOf(res)).fields).toEqual([expect.objectContaining({ field: 'side', in: 'body' })]);
+    expect((await problemOf(res)).fields).toEqual([expect.objectContaining({ path: 'side', in: 'body' })]);
     const query = await f.call('GET', `/portfolios/${id}/positions?limit=5`);
     expect(query.status).toBe(422);
     expect((await problemOf(query)).fields).toEqual([
-      { field: 'limit', message: 'unknown query parameter', in: 'query' },
+      { path: 'limit', message: 'unknown query parameter', in: 'query' },
     ]);
+  });
+
+  it('names every field at fault as { path, message, in? } (HTTP.md), from the router and from the engine', async () => {
+    const f = fixture();
+    const id = await f.portfolio('alice', '100');
+    const answers = [
+      // the router's own validation (zod), a query parameter, a header
+      await f.call('POST', `/portfolios/${id}/trades`, { json: { ...trade, side: 'short', extra: 1 } }),
+      await f.call('GET', `/portfolios/${id}/positions?limit=5`),
+      await f.call('POST', `/portfolios/${id}/trades`, { json: trade, headers: { 'idempotency-key': 'a b' } }),
+      // the engine's validation (an amount that is not exact) and a ledger refusal naming its field
+      await f.call('POST', `/portfolios/${id}/cash`, { json: { kind: 'deposit', amount: '1e-30' } }),
+      await f.call('POST', `/portfolios/${id}/trades`, { json: { ...trade, quantity: '100' } }),
+    ];
+    const problems = await Promise.all(answers.map(problemOf));
+    for (const p of problems) {
+      expect(p.fields?.length ?? 0, JSON.stringify(p)).toBeGreaterThan(0);
+      for (const entry of p.fields as Array<Record<string, unknown>>) {
+        expect(
+          Object.keys(entry)
+            .filter((k) => k !== 'in')
+            .sort(),
+          JSON.stringify(p),
+        ).toEqual(['message', 'path']);
+        expect(entry.path).toBeTypeOf('string');
+        expect(entry.message).toBeTypeOf('string');
+        if ('in' in entry) expect(['path', 'query', 'header', 'body']).toContain(entry.in);
+      }
+      expect(problemBodySchema.safeParse(p).success, JSON.stringify(p)).toBe(true);
+    }
+    expect(problems[3]?.fields).toEqual([expect.objectContaining({ path: 'amount' })]);
   });
 
   it('refuses a body on a route that takes none', async () => {
@@ -288,7 +319,7 @@ describe('bodies', () => {
     const id = await f.portfolio('alice');
     const res = await f.call('DELETE', `/portfolios/${id}`, { json: { force: true } });
     expect(res.status).toBe(422);
-    expect((await problemOf(res)).fields).toEqual([{ field: 'body', message: 'this route takes no body', in: 'body' }]);
+    expect((await problemOf(res)).fields).toEqual([{ path: 'body', message: 'this route takes no body', in: 'body' }]);
     expect(await f.engine.getPortfolio(id)).toMatchObject({ id });
   });
 
@@ -300,9 +331,7 @@ describe('bodies', () => {
       headers: { 'idempotency-key': 'x'.repeat(256) },
     });
     expect(bad.status).toBe(422);
-    expect((await problemOf(bad)).fields).toEqual([
-      expect.objectContaining({ field: 'Idempotency-Key', in: 'header' }),
-    ]);
+    expect((await problemOf(bad)).fields).toEqual([expect.objectContaining({ path: 'Idempotency-Key', in: 'header' })]);
     const first = await f.call('POST', `/portfolios/${id}/trades`, {
       json: trade,
       headers: { 'idempotency-key': 'k-1' },

@@ -82,7 +82,7 @@ function expectProblem(answer: Answer, status: number, code: string, field?: str
   expect(answer.headers.get('content-type')).toContain('application/problem+json');
   expect(answer.body.status).toBe(status);
   if (field !== undefined) {
-    const fields = (answer.body.fields ?? []).map((f: { field: string }) => f.field);
+    const fields = (answer.body.fields ?? []).map((f: { path: string }) => f.path);
     expect(fields, answer.text).toContain(field);
   }
 }
@@ -612,6 +612,53 @@ describe('transactions and voids', () => {
     expect(again.status).toBe(200);
     expect(again.text).toBe(voided.text);
     expect((await t.engine.getPortfolio(p.id)).cash).toBe('49.25');
+  });
+});
+
+describe('Idempotent-Replayed', () => {
+  const REPLAYED = 'idempotent-replayed';
+
+  it('marks the replay of a trade, a cash movement and a void, never a first call', async () => {
+    const p = await createPortfolio({ initialCash: '1000' });
+    const keyed = (key: string) => ({ 'idempotency-key': key });
+    const calls: Array<[string, CallOptions, number]> = [
+      [
+        `/portfolios/${p.id}/trades`,
+        { body: { symbol: 'AAPL', side: 'buy', quantity: '1' }, headers: keyed('t1') },
+        201,
+      ],
+      [`/portfolios/${p.id}/cash`, { body: { kind: 'deposit', amount: '5' }, headers: keyed('c1') }, 201],
+    ];
+    for (const [path, options, status] of calls) {
+      const first = await call('POST', path, options);
+      expect(first.status, first.text).toBe(status);
+      expect(first.headers.get(REPLAYED), path).toBeNull();
+      const replay = await call('POST', path, options);
+      expect(replay.status).toBe(status);
+      expect(replay.text).toBe(first.text);
+      expect(replay.headers.get(REPLAYED), path).toBe('true');
+    }
+    const deposit = (await call('POST', `/portfolios/${p.id}/cash`, { body: { kind: 'deposit', amount: '7' } }))
+      .body as Transaction;
+    const voidPath = `/portfolios/${p.id}/transactions/${deposit.id}/void`;
+    const voided = await call('POST', voidPath, { headers: keyed('v1') });
+    expect(voided.status, voided.text).toBe(200);
+    expect(voided.headers.get(REPLAYED)).toBeNull();
+    const again = await call('POST', voidPath, { headers: keyed('v1') });
+    expect(again.status).toBe(200);
+    expect(again.text).toBe(voided.text);
+    expect(again.headers.get(REPLAYED)).toBe('true');
+    // A keyless call is a first call every time.
+    const keyless = await call('POST', `/portfolios/${p.id}/cash`, { body: { kind: 'deposit', amount: '1' } });
+    expect(keyless.status).toBe(201);
+    expect(keyless.headers.get(REPLAYED)).toBeNull();
+  });
+
+  it('documents the header on the idempotent routes', () => {
+    for (const spec of tradingRoutes.filter((r) => r.idempotent)) {
+      const replay = spec.responses.find((r) => r.status < 300);
+      expect(replay?.headers?.['Idempotent-Replayed'], spec.operationId).toBeDefined();
+    }
   });
 });
 

@@ -20,6 +20,7 @@ import { admin, dropSchema, PG_URL, schemaName } from '../../store-postgres/test
 import { createFoliokitRouter, type FoliokitRouter } from '../src/router.js';
 import { streamHubOf } from '../src/routes/streams.js';
 import { parseEventId } from '../src/sse/event-id.js';
+import type { StreamEnvelope } from '../src/sse/frame.js';
 import type { StreamHub } from '../src/sse/hub.js';
 import { RingBuffer } from '../src/sse/ring-buffer.js';
 import { openSse, type SseConnection, type SseMessage } from './support/sse-client.js';
@@ -101,7 +102,10 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   if (!condition()) throw new Error(`Timed out waiting until ${what}`);
 }
 
-const data = (m: SseMessage) => JSON.parse(m.data) as Record<string, unknown>;
+/** The envelope `{ type, id, at, data }` an event's `data:` carries. */
+const envelope = (m: SseMessage) => JSON.parse(m.data) as StreamEnvelope<Record<string, unknown>>;
+/** The payload of an event (its envelope's `data`). */
+const data = (m: SseMessage) => envelope(m).data;
 const ids = (messages: SseMessage[]) =>
   messages.filter((m) => m.id !== undefined && m.event !== 'reset').map((m) => m.id);
 const events = (c: SseConnection) => c.messages.map((m) => m.event);
@@ -154,6 +158,39 @@ describe('portfolio stream', () => {
     const seqs = ids(stream.messages).map((id) => parseEventId(id!)!);
     expect(seqs.every((s) => s.epoch === run.hub.epoch)).toBe(true);
     expect(seqs.map((s) => s.seq)).toEqual([...seqs.map((s) => s.seq)].sort((a, b) => a - b));
+  });
+
+  it('wraps every event in the envelope { type, id, at, data }, at from the engine clock', async () => {
+    const run = await start({ valuationDelayMs: 10, bufferSize: 2 });
+    const portfolio = await alicePortfolio(run);
+    const stream = await sse(`${run.url}/stream/portfolios/${portfolio.id}`);
+    await until(() => run.hub.stats().clients === 1, 'connected');
+    await run.test.clock.advance(60_000);
+    const recordedAt = new Date(run.test.clock.now()).toISOString();
+    await run.test.engine.deposit(portfolio.id, { amount: '12.5' });
+    const deposit = await stream.waitForEvent('cash.deposited');
+    const valuation = await stream.waitForEvent('valuation');
+    for (const m of [deposit, valuation]) {
+      const e = envelope(m);
+      expect(Object.keys(e).sort(), m.event).toEqual(['at', 'data', 'id', 'type']);
+      expect(e.type).toBe(m.event);
+      expect(e.id).toBe(m.id);
+      expect(e.at).toBe(recordedAt);
+    }
+    // The payload is the event's fields, without the type the envelope carries.
+    expect(envelope(deposit).data).toEqual({
+      portfolioId: portfolio.id,
+      transaction: expect.objectContaining({ kind: 'deposit', amount: '12.5' }),
+    });
+    expect(envelope(valuation).data).toMatchObject({ portfolioId: portfolio.id, cash: '10012.5' });
+    // A reset too: three more events push the deposit out of the two-event buffer.
+    for (let i = 0; i < 3; i++) await run.test.engine.deposit(portfolio.id, { amount: '1' });
+    await stream.waitFor((all) => all.filter((m) => m.event === 'cash.deposited').length === 4, 'four deposits');
+    const late = await sse(`${run.url}/stream/portfolios/${portfolio.id}`, ALICE, deposit.id);
+    const reset = envelope(await late.waitForEvent('reset'));
+    expect(Object.keys(reset).sort()).toEqual(['at', 'data', 'id', 'type']);
+    expect(reset).toMatchObject({ type: 'reset', at: recordedAt, data: { reason: 'beyond-buffer' } });
+    expect(reset.id).toBe(late.messages[0]?.id);
   });
 
   it('sends cash movements and a valuation after them; ends when the portfolio is deleted', async () => {
@@ -256,7 +293,7 @@ describe('price stream', () => {
     const run = await start({ maxSymbols: 2 });
     const bad = await openSse(`${run.url}/stream/prices?symbols=AAPL,$$$`, { headers: ALICE });
     expect(bad.status).toBe(422);
-    expect(JSON.parse(bad.body!).fields[0].field).toMatch(/^symbols/);
+    expect(JSON.parse(bad.body!).fields[0].path).toMatch(/^symbols/);
     const many = await openSse(`${run.url}/stream/prices?symbols=A,B,C`, { headers: ALICE });
     expect(many.status).toBe(422);
     const none = await openSse(`${run.url}/stream/prices`, { headers: ALICE });
@@ -321,6 +358,11 @@ describe('Last-Event-ID', () => {
     await first.close();
     for (let i = 0; i < 4; i++) await run.test.engine.deposit(portfolio.id, { amount: '1' });
     await witness.waitFor((all) => all.filter((m) => m.event === 'cash.deposited').length === 5, 'five deposits');
+    // And their valuation, so no event of theirs comes after the reset below.
+    await witness.waitFor(
+      (all) => all.some((m) => m.event === 'valuation' && data(m).cash === '10005'),
+      'the valuation after the five deposits',
+    );
 
     const second = await sse(url, ALICE, first.lastEventId);
     const reset = await second.waitForEvent('reset');

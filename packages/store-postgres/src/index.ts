@@ -10,7 +10,13 @@ import { listenClientFactory, PostgresEventTransport } from './event-transport.j
 import { createPostgresNativePath } from './native-path.js';
 import { connectClient, PoolForKysely, type PostgresPoolLike, StorePool, storeClosedError } from './pool.js';
 
-export { PostgresEventTransport } from './event-transport.js';
+export {
+  MAX_INLINE_BYTES,
+  PostgresEventTransport,
+  type PostgresEventTransportOptions,
+  type PostgresListenClientLike,
+  type PostgresNotificationLike,
+} from './event-transport.js';
 export type {
   PostgresClientLike,
   PostgresPoolLike,

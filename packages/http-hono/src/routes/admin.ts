@@ -7,7 +7,8 @@
  *   inline, it is idempotent per (portfolio, day), and an operator who reruns a day wants to see
  *   what it did. A backfill is a range of days per portfolio and can run for minutes: it is a job.
  * - `POST /admin/portfolios/:id/backfill` and `POST /admin/backfill` answer **202** with
- *   `{ jobId, status, links: { self } }` and `Location: <mount>/admin/jobs/<jobId>`; the job is
+ *   `{ id, status, links: { self } }` (HTTP.md's shape of long work) and
+ *   `Location: <mount>/admin/jobs/<id>`; the job is
  *   polled at `GET /admin/jobs/:id`. A request the engine refuses before any work starts (a bad or
  *   too large range, a closed engine) answers its 4xx problem at once, and no job is kept.
  * - Admin `:id` routes are not owned: an admin acts on any portfolio; a missing one is 404.
@@ -88,11 +89,23 @@ function mountOf(c: Context, specPath: string): string {
   return segments.slice(0, segments.length - own).join('/');
 }
 
+/** The 202 answer to long work (HTTP.md): the job's id, its status and where to poll it. */
+export interface AcceptedJob {
+  /** The job id (`GET /admin/jobs/:id`). */
+  id: string;
+  status: AdminJob['status'];
+  links: {
+    /** Where to poll the job (also the `Location` header). */
+    self: string;
+  };
+}
+
 /** 202 with the job's link, for a job just started by `specPath`. */
 function accepted(c: Context, specPath: string, job: AdminJob): Response {
   const self = `${mountOf(c, specPath)}/admin/jobs/${encodeURIComponent(job.id)}`;
   c.header('Location', self);
-  return c.json({ jobId: job.id, status: job.status, links: { self } }, 202);
+  const body: AcceptedJob = { id: job.id, status: job.status, links: { self } };
+  return c.json(body, 202);
 }
 
 /**
@@ -135,7 +148,7 @@ const INVALID: RouteResponse = {
 const ACCEPTED: RouteResponse = {
   status: 202,
   description: 'The backfill runs in the background; poll the job at its `Location`.',
-  example: { jobId: JOB_ID, status: 'running', links: { self: `/admin/jobs/${JOB_ID}` } },
+  example: { id: JOB_ID, status: 'running', links: { self: `/admin/jobs/${JOB_ID}` } } satisfies AcceptedJob,
 };
 const BACKFILL_REPORT = {
   portfolioId: PF,
@@ -156,7 +169,7 @@ function dailySnapshotsRoute() {
     method: 'post',
     path: '/admin/snapshots/daily',
     operationId: 'runDailySnapshots',
-    tag: 'admin',
+    tag: 'Admin',
     summary: 'Record the daily snapshots of a day now',
     description:
       'Records one `daily` snapshot per portfolio for `day` (default: yesterday, UTC) and answers the report. A rerun replaces that day’s rows.',
@@ -193,7 +206,7 @@ function backfillPortfolioRoute(jobs: AdminJobs) {
     method: 'post',
     path,
     operationId: 'backfillPortfolio',
-    tag: 'admin',
+    tag: 'Admin',
     summary: 'Backfill one portfolio’s history (a job)',
     description:
       'Writes one `backfill` snapshot per day of the range, valued from the ledger and daily closes, in the background. Any portfolio (admins are not limited to their own).',
@@ -228,7 +241,7 @@ function backfillAllRoute(jobs: AdminJobs) {
     method: 'post',
     path,
     operationId: 'backfillAll',
-    tag: 'admin',
+    tag: 'Admin',
     summary: 'Backfill every portfolio’s history (a job)',
     description:
       'Backfills every portfolio over the range in the background (daily history fetched once per symbol). Progress counts portfolios.',
@@ -254,7 +267,7 @@ function jobRoute(jobs: AdminJobs) {
     method: 'get',
     path: '/admin/jobs/:id',
     operationId: 'getAdminJob',
-    tag: 'admin',
+    tag: 'Admin',
     summary: 'A background job: status, progress, report or error',
     description: `The last ${DEFAULT_MAX_JOBS} jobs of this instance are kept (a job lives in the instance that started it).`,
     policy: 'admin',
@@ -292,7 +305,7 @@ function schedulerRoute() {
     method: 'get',
     path: '/admin/scheduler',
     operationId: 'getSchedulerStatus',
-    tag: 'admin',
+    tag: 'Admin',
     summary: 'The scheduler: each job’s schedule, last run, next run and counters',
     policy: 'admin',
     rateLimit: 'admin',
@@ -334,7 +347,7 @@ function providersRoute() {
     method: 'get',
     path: '/admin/providers',
     operationId: 'getProviderStatus',
-    tag: 'admin',
+    tag: 'Admin',
     summary: 'The market-data provider’s health, calls and errors',
     policy: 'admin',
     rateLimit: 'admin',
@@ -349,7 +362,7 @@ function metricsRoute(deps: RouterDeps) {
     method: 'get',
     path: '/admin/metrics',
     operationId: 'getMetrics',
-    tag: 'admin',
+    tag: 'Admin',
     summary: 'Metrics: JSON, or the Prometheus text format for scrapers',
     description:
       'JSON by default; the Prometheus text exposition format 0.0.4 with `?format=prometheus` or an `Accept` header preferring `text/plain`.',

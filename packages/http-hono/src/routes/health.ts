@@ -55,7 +55,7 @@ export const healthRoutes: AnyRouteSpec[] = [
     method: 'get',
     path: '/health',
     operationId: 'getHealth',
-    tag: 'health',
+    tag: 'Health',
     summary: 'Health for load balancers',
     description:
       '200 while the store answers and the engine is open, 503 otherwise. A provider outage alone does not ' +

@@ -12,7 +12,7 @@ export const historyRoutes: AnyRouteSpec[] = [
     method: 'get',
     path: '/portfolios/:id/history',
     operationId: 'getHistory',
-    tag: 'history',
+    tag: 'History',
     summary: "A portfolio's value series",
     description:
       '`from` and `to` are ISO instants or days (`to` as a day means its end; both inclusive); `interval` is ' +

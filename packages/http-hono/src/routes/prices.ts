@@ -57,7 +57,7 @@ export const priceRoutes: AnyRouteSpec[] = [
     method: 'get',
     path: '/prices/status',
     operationId: 'getPriceStatus',
-    tag: 'prices',
+    tag: 'Prices',
     summary: "The market-data provider's health",
     policy: 'user',
     rateLimit: 'market',
@@ -71,7 +71,7 @@ export const priceRoutes: AnyRouteSpec[] = [
     method: 'get',
     path: '/prices',
     operationId: 'listPrices',
-    tag: 'prices',
+    tag: 'Prices',
     summary: 'Latest prices of several symbols',
     description:
       `\`symbols\` is a comma-separated list of 1 to ${MAX_PRICE_SYMBOLS} symbols. Symbols with no price at all ` +
@@ -103,7 +103,7 @@ export const priceRoutes: AnyRouteSpec[] = [
     method: 'get',
     path: '/prices/:symbol/history',
     operationId: 'getPriceHistory',
-    tag: 'prices',
+    tag: 'Prices',
     summary: "A symbol's daily bars",
     description:
       '`from` and `to` are days (`YYYY-MM-DD`, both inclusive, `to` not after today). From the provider, or ' +
@@ -126,7 +126,7 @@ export const priceRoutes: AnyRouteSpec[] = [
     method: 'get',
     path: '/prices/:symbol',
     operationId: 'getPrice',
-    tag: 'prices',
+    tag: 'Prices',
     summary: "A symbol's latest price",
     description:
       'The current price, or the last known one flagged `stale` when the provider cannot answer. A symbol ' +

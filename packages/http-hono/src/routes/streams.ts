@@ -22,7 +22,7 @@ const STREAM_EXAMPLE = [
   '',
   'event: price.updated',
   'id: mjx3k2a1b2c3d-42',
-  'data: {"type":"price.updated","symbol":"AAPL","price":"187.25","previousPrice":"186.9","at":"2026-01-05T14:30:00.000Z","source":"simulated","currency":"USD"}',
+  'data: {"type":"price.updated","id":"mjx3k2a1b2c3d-42","at":"2026-01-05T14:30:00.012Z","data":{"symbol":"AAPL","price":"187.25","previousPrice":"186.9","at":"2026-01-05T14:30:00.000Z","source":"simulated","currency":"USD"}}',
   '',
   ': heartbeat',
   '',
@@ -37,6 +37,9 @@ function streamResponses(description: string, ...errors: number[]): RouteRespons
 }
 
 const RESUME_DOC =
+  'Every event is one envelope (the same for every stream): `event: <type>`, `id: <id>`, and `data:` the JSON ' +
+  '`{ type, id, at, data }`, where `at` is when the server recorded it (ISO-8601 UTC) and `data` the payload (the ' +
+  "engine event's fields, the valuation, or a reset's `{ reason, message }`). " +
   'Each event has an `id`; a client that reconnects with `Last-Event-ID` (header, or `lastEventId` ' +
   'query for polyfills) gets every event it missed while they are still in the stream buffer, else a ' +
   '`reset` event: refetch the state, then keep listening. A `retry:` hint is sent at connect and a ' +
@@ -74,7 +77,7 @@ export function streamRoutes(
       method: 'get',
       path: '/stream/prices',
       operationId: 'streamPrices',
-      tag: 'streams',
+      tag: 'Streams',
       summary: 'Stream price updates',
       description: `\`price.updated\` events for the listed symbols (at most ${hub.options.maxSymbols}). ${RESUME_DOC}`,
       policy: 'user',
@@ -95,7 +98,7 @@ export function streamRoutes(
       method: 'get',
       path: '/stream/portfolios/:id',
       operationId: 'streamPortfolio',
-      tag: 'streams',
+      tag: 'Streams',
       summary: "Stream a portfolio's changes",
       description:
         '`trade.executed`, `cash.deposited`, `cash.withdrawn`, `transaction.voided`, `snapshot.recorded`, ' +

@@ -6,12 +6,13 @@
  * is refused like any unknown field) is the engine's `idempotencyKey`, which the engine scopes per
  * portfolio — and a portfolio has one owner, so a key is scoped per caller and portfolio. A replay
  * answers exactly as the first call did: the same status (201 for trades and cash, 200 for voids)
- * and the same body, and nothing is stored twice. The same key with other parameters is
- * `IDEMPOTENCY_CONFLICT` (422). No `Idempotent-Replayed` header is sent: the engine returns the
- * same transaction for a first call and a replay and does not say which it was.
+ * and the same body, with `Idempotent-Replayed: true` (the engine tells a replay apart with
+ * `isReplay`), and nothing is stored twice. The same key with other parameters is
+ * `IDEMPOTENCY_CONFLICT` (422).
  */
-import type { PortfolioEngine, Transaction } from '@foliokit/core';
-import { type AnyRouteSpec, defineRoute } from '../route-table.js';
+import { isReplay, type PortfolioEngine, type Transaction } from '@foliokit/core';
+import type { Context } from 'hono';
+import { type AnyRouteSpec, defineRoute, type RouteResponseHeader } from '../route-table.js';
 import {
   cashBody,
   EXAMPLES,
@@ -29,9 +30,27 @@ function keyed(idempotencyKey: string | undefined): { idempotencyKey?: string } 
   return idempotencyKey === undefined ? {} : { idempotencyKey };
 }
 
+/** The header a replay carries (HTTP.md, "Idempotency"). */
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
+
+/** The replay header as the OpenAPI document shows it. */
+const REPLAYED_DOC: Readonly<Record<string, RouteResponseHeader>> = {
+  [REPLAYED_HEADER]: {
+    description: '`true` when this is the replay of an earlier call with the same Idempotency-Key (absent otherwise)',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
+/** Answers a ledger entry; the answer to a replay carries `Idempotent-Replayed: true`. */
+function entryAnswer(c: Context, tx: Transaction, status: 200 | 201): Response {
+  if (isReplay(tx)) c.header(REPLAYED_HEADER, 'true');
+  return c.json(transactionView(tx), status);
+}
+
 const IDEMPOTENCY_NOTE =
   "Send an `Idempotency-Key` header to make a retry safe: a replay answers the first call's status and body " +
-  'and stores nothing; the same key with other parameters is 422 `IDEMPOTENCY_CONFLICT`.';
+  'with `Idempotent-Replayed: true` and stores nothing; the same key with other parameters is 422 ' +
+  '`IDEMPOTENCY_CONFLICT`.';
 
 /** Moves cash one way or the other. */
 function moveCash(
@@ -51,7 +70,7 @@ export const tradingRoutes: AnyRouteSpec[] = [
     method: 'post',
     path: '/portfolios/:id/trades',
     operationId: 'createTrade',
-    tag: 'trading',
+    tag: 'Trading',
     summary: 'Buy or sell',
     description:
       'Without `price`, fills at the latest market price. `quantity`, `price` and `fee` are decimal strings ' +
@@ -64,17 +83,22 @@ export const tradingRoutes: AnyRouteSpec[] = [
     params: portfolioParams,
     body: tradeBody,
     responses: [
-      { status: 201, description: 'The trade (also the answer to a replay)', example: EXAMPLES.trade },
+      {
+        status: 201,
+        description: 'The trade (also the answer to a replay)',
+        example: EXAMPLES.trade,
+        headers: REPLAYED_DOC,
+      },
       ...errorResponses(400, 401, 404, 409, 413, 422, 429, 503),
     ],
     handler: async (c, { engine, params, body, idempotencyKey }) =>
-      c.json(transactionView(await engine.trade(params.id, { ...body, ...keyed(idempotencyKey) })), 201),
+      entryAnswer(c, await engine.trade(params.id, { ...body, ...keyed(idempotencyKey) }), 201),
   }),
   defineRoute({
     method: 'post',
     path: '/portfolios/:id/cash',
     operationId: 'moveCash',
-    tag: 'trading',
+    tag: 'Cash',
     summary: 'Deposit or withdraw cash',
     description: `A withdrawal never takes cash below zero (409 \`INSUFFICIENT_CASH\`). ${IDEMPOTENCY_NOTE}`,
     policy: 'user',
@@ -84,17 +108,22 @@ export const tradingRoutes: AnyRouteSpec[] = [
     params: portfolioParams,
     body: cashBody,
     responses: [
-      { status: 201, description: 'The ledger entry (also the answer to a replay)', example: EXAMPLES.deposit },
+      {
+        status: 201,
+        description: 'The ledger entry (also the answer to a replay)',
+        example: EXAMPLES.deposit,
+        headers: REPLAYED_DOC,
+      },
       ...errorResponses(400, 401, 404, 409, 413, 422, 429),
     ],
     handler: async (c, { engine, params, body, idempotencyKey }) =>
-      c.json(transactionView(await moveCash(engine, params.id, body, idempotencyKey)), 201),
+      entryAnswer(c, await moveCash(engine, params.id, body, idempotencyKey), 201),
   }),
   defineRoute({
     method: 'get',
     path: '/portfolios/:id/transactions',
     operationId: 'listTransactions',
-    tag: 'trading',
+    tag: 'Trading',
     summary: 'The ledger, newest first',
     description:
       'Cursor-paginated (`limit`, `cursor`; `nextCursor` null on the last page). `kinds` filters by a ' +
@@ -120,7 +149,7 @@ export const tradingRoutes: AnyRouteSpec[] = [
     method: 'post',
     path: '/portfolios/:id/transactions/:transactionId/void',
     operationId: 'voidTransaction',
-    tag: 'trading',
+    tag: 'Trading',
     summary: 'Void a ledger entry',
     description:
       'The entry stays in the ledger marked void (`voidedAt`) and the portfolio is re-planned without it; ' +
@@ -135,12 +164,13 @@ export const tradingRoutes: AnyRouteSpec[] = [
     responses: [
       {
         status: 200,
-        description: 'The voided entry',
+        description: 'The voided entry (also the answer to a replay)',
         example: { ...EXAMPLES.trade, voidedAt: '2026-01-06T09:00:00.000Z', voidKey: 'void-0001' },
+        headers: REPLAYED_DOC,
       },
       ...errorResponses(400, 401, 404, 409, 413, 422, 429),
     ],
     handler: async (c, { engine, params, idempotencyKey }) =>
-      c.json(transactionView(await engine.voidTransaction(params.id, params.transactionId, keyed(idempotencyKey)))),
+      entryAnswer(c, await engine.voidTransaction(params.id, params.transactionId, keyed(idempotencyKey)), 200),
   }),
 ];

@@ -12,7 +12,7 @@ export const watchlistRoutes: AnyRouteSpec[] = [
     method: 'get',
     path: '/portfolios/:id/watchlist',
     operationId: 'getWatchlist',
-    tag: 'watchlist',
+    tag: 'Watchlist',
     summary: "A portfolio's watchlist",
     policy: 'user',
     owned: true,
@@ -27,7 +27,7 @@ export const watchlistRoutes: AnyRouteSpec[] = [
     method: 'post',
     path: '/portfolios/:id/watchlist',
     operationId: 'addToWatchlist',
-    tag: 'watchlist',
+    tag: 'Watchlist',
     summary: 'Add a symbol to the watchlist',
     description:
       'The symbol must have a price (one the market-data provider knows, or one recorded before): an unknown ' +
@@ -49,7 +49,7 @@ export const watchlistRoutes: AnyRouteSpec[] = [
     method: 'delete',
     path: '/portfolios/:id/watchlist/:symbol',
     operationId: 'removeFromWatchlist',
-    tag: 'watchlist',
+    tag: 'Watchlist',
     summary: 'Remove a symbol from the watchlist',
     description: 'Removing a symbol that is not listed changes nothing. Answers the whole watchlist.',
     policy: 'user',

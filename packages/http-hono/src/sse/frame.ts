@@ -1,5 +1,25 @@
 /** The SSE wire format (WHATWG HTML, "server-sent events"): frames written as text. */
 
+/**
+ * What the `data:` of every stream event carries (HTTP.md, "Streams"): one envelope, the same
+ * for SSE and, later, WebSocket. `type` and `id` repeat the frame's `event:` and `id:`.
+ */
+export interface StreamEnvelope<T = unknown> {
+  /** The engine's event name (`trade.executed`, `price.updated`, ...), `valuation` or `reset`. */
+  type: string;
+  /** The event id, monotonic per stream: send it back as `Last-Event-ID` to resume. */
+  id: string;
+  /** When the stream hub recorded the event (ISO-8601 UTC, from the engine's clock). */
+  at: string;
+  /** The payload: the engine event's fields (without `type`), the valuation, or the reset's reason. */
+  data: T;
+}
+
+/** The frame of one envelope: `event: <type>`, `id: <id>`, `data: <the envelope as JSON>`. */
+export function envelopeFrame(envelope: StreamEnvelope): string {
+  return sseFrame({ event: envelope.type, id: envelope.id, data: JSON.stringify(envelope) });
+}
+
 /** One event frame: `event:`, `id:` and one `data:` line per line of `data`, then a blank line. */
 export function sseFrame(message: { event: string; id: string; data: string }): string {
   const data = message.data

@@ -1,19 +1,20 @@
 /**
  * The stream hub: every SSE client of a router goes through it. It listens to the engine once
  * (one `onAny` subscription while any stream is open, routed to streams by key), frames each event
- * once, keeps a bounded buffer of recent events per stream for `Last-Event-ID`, computes each
+ * once (in the envelope `{ type, id, at, data }` of HTTP.md, see `./frame.ts`), keeps a bounded
+ * buffer of recent events per stream for `Last-Event-ID`, computes each
  * portfolio's valuation once for all its clients, and sends heartbeats from one timer.
  *
  * Events relayed from other instances (they may carry an `origin`) are handled like local ones. An
  * `events.gap` event (the cross-instance transport lost events, e.g. its connection dropped) sends
  * a `reset` to every client and forgets the buffers, so nobody resumes across the gap.
  */
-import type { FoliokitEvent, PortfolioEngine, Valuation } from '@foliokit/core';
+import { type FoliokitEvent, type PortfolioEngine, toIso, type Valuation } from '@foliokit/core';
 import { Channel, portfolioKey, type StreamKey } from './channel.js';
 import { type ClientFilter, type CloseReason, SseClient, type StreamEvent, utf8Length } from './client.js';
 import { CoalescedTask } from './coalesced-task.js';
 import { formatEventId, newEpoch, parseEventId } from './event-id.js';
-import { sseComment, sseFrame, sseRetry } from './frame.js';
+import { envelopeFrame, sseComment, sseRetry } from './frame.js';
 import { type ResolvedSseOptions, resolveSseOptions, type SseOptions } from './options.js';
 
 /** Engine events a portfolio stream forwards. */
@@ -245,21 +246,27 @@ export class StreamHub {
     }
   }
 
-  /** Frames an event once, with the next id. */
+  /** Frames an event once, in its envelope, with the next id and the time it is recorded. */
   #frame(type: string, data: unknown, topic?: string): StreamEvent {
     const seq = ++this.#seq;
     const id = formatEventId(this.epoch, seq);
-    const frame = sseFrame({ event: type, id, data: JSON.stringify(data) });
+    const frame = envelopeFrame({ type, id, at: this.#now(), data });
     return { seq, id, type, frame, bytes: utf8Length(frame), ...(topic === undefined ? {} : { topic }) };
   }
 
   /** A `reset` frame with id `seq`: a client that reconnects after it resumes from there. */
   #resetFrame(reason: ResetReason, seq = this.#seq): string {
-    return sseFrame({
-      event: 'reset',
+    return envelopeFrame({
+      type: 'reset',
       id: formatEventId(this.epoch, seq),
-      data: JSON.stringify({ reason, message: 'Events may have been missed: refetch the state, then keep listening.' }),
+      at: this.#now(),
+      data: { reason, message: 'Events may have been missed: refetch the state, then keep listening.' },
     });
+  }
+
+  /** Now, from the engine's clock (tests drive it). */
+  #now(): string {
+    return toIso(this.#engine.clock.now());
   }
 
   /**
@@ -328,12 +335,12 @@ export class StreamHub {
 }
 
 /**
- * What a client receives of an engine event: the event as the engine emitted it, without the
- * relay's `origin`, so a client sees the same data whichever instance made the change.
+ * The payload of an engine event (the envelope's `data`): its fields without `type` (the envelope
+ * carries it) and without the relay's `origin`, so a client sees the same data whichever instance
+ * made the change.
  */
-function payloadOf(event: FoliokitEvent): Omit<FoliokitEvent, 'origin'> {
-  if (event.origin === undefined) return event;
-  const { origin: _origin, ...payload } = event;
+function payloadOf(event: FoliokitEvent): Record<string, unknown> {
+  const { type: _type, origin: _origin, ...payload } = event;
   return payload;
 }
 

@@ -2,6 +2,7 @@
 export { portfolioKey, type StreamKey } from './channel.js';
 export type { CloseReason, SseClient, StreamEvent } from './client.js';
 export { formatEventId, parseEventId } from './event-id.js';
+export { envelopeFrame, type StreamEnvelope } from './frame.js';
 export {
   type ConnectRequest,
   createStreamHub,

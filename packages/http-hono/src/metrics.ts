@@ -223,9 +223,17 @@ function engineCounters(): EngineCounters {
 /** Subscribes the counters to the engine's events; returns the unsubscribe functions. */
 function subscribe(engine: PortfolioEngine, c: EngineCounters): Array<() => void> {
   return [
-    engine.on('trade.executed', (e) => c.trades.inc({ side: e.transaction.kind })),
-    engine.on('cash.deposited', () => c.cash.inc({ kind: 'deposit' })),
-    engine.on('cash.withdrawn', () => c.cash.inc({ kind: 'withdrawal' })),
+    // Changes made through this instance only (relayed ones are counted where they were made), so
+    // the counters sum across instances.
+    engine.on('trade.executed', (e) => {
+      if (e.origin !== 'remote') c.trades.inc({ side: e.transaction.kind });
+    }),
+    engine.on('cash.deposited', (e) => {
+      if (e.origin !== 'remote') c.cash.inc({ kind: 'deposit' });
+    }),
+    engine.on('cash.withdrawn', (e) => {
+      if (e.origin !== 'remote') c.cash.inc({ kind: 'withdrawal' });
+    }),
     engine.on('job.completed', (e) => c.jobRuns.inc({ job: e.job, status: 'completed' })),
     engine.on('job.failed', (e) => {
       c.jobRuns.inc({ job: e.job, status: 'failed' });

@@ -2,8 +2,10 @@
  * The router's options: their type, their zod validation (run once, in `createFoliokitRouter`) and
  * their defaults. A bad option fails at start with an `INVALID_CONFIGURATION` error naming it.
  */
+
 import { FoliokitError } from '@foliokit/core';
 import { z } from 'zod';
+import type { AuthOptions } from './auth.js';
 import type { RateLimitBucket } from './route-table.js';
 import type { SseOptions } from './sse/options.js';
 
@@ -39,7 +41,7 @@ export interface FoliokitRouterOptions {
    * How callers are authenticated; handed to `createAuthenticator` (`./auth.ts`), which validates
    * it: `{ jwt: { ... } }`, `{ resolve: async (request) => user | null }` or `{ development: true }`.
    */
-  auth: unknown;
+  auth: AuthOptions;
   /** Largest accepted request body, in bytes (413 above). @default 1 MiB */
   bodyLimit?: number;
   /** CORS; without it no CORS header is sent. */

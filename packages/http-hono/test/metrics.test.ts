@@ -344,3 +344,22 @@ describe('createMetrics', () => {
     expect(sampleOf(metrics.render('json'), 'foliokit_trades_total', { side: 'buy' })).toBe(1);
   });
 });
+
+describe('metrics across instances', () => {
+  it('leaves out trade and cash events relayed from another instance (they are counted where made)', async () => {
+    const t = createTestEngine({ prices: { AAPL: '10' } });
+    const metrics = createMetrics(t.engine);
+    try {
+      const p = await t.engine.createPortfolio({ name: 'M', initialCash: 100 });
+      await t.engine.trade(p.id, { symbol: 'AAPL', side: 'buy', quantity: 1 });
+      const tx = (await t.engine.listTransactions(p.id)).items[0];
+      t.engine.emit({ type: 'trade.executed', portfolioId: p.id, transaction: tx as never, origin: 'remote' });
+      t.engine.emit({ type: 'cash.deposited', portfolioId: p.id, transaction: tx as never, origin: 'remote' });
+      expect(metricValue(metrics.render('json'), 'foliokit_trades_total', { side: 'buy' })).toBe(1);
+      expect(metricValue(metrics.render('json'), 'foliokit_cash_total', { kind: 'deposit' })).toBe(1);
+    } finally {
+      metrics.close();
+      await t.close();
+    }
+  });
+});

@@ -58,8 +58,12 @@ const JWT_SECRET = 'bench-secret-of-at-least-32-bytes!!';
 export default async function run(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'foliokit-bench-http-'));
   try {
-    await valuationFigure(report, dir);
-    await tradesFigure(report, dir);
+    // `FOLIOKIT_BENCH_ONLY=sse` runs the SSE figures only (fan-out and across instances).
+    const only = process.env.FOLIOKIT_BENCH_ONLY;
+    if (only !== 'sse') {
+      await valuationFigure(report, dir);
+      await tradesFigure(report, dir);
+    }
     await fanOutFigure(report, dir);
     await crossInstanceFigure(report);
   } finally {

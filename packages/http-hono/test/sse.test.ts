@@ -17,13 +17,16 @@ import { createPostgresStore, type PostgresStore } from '@foliokit/store-postgre
 import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { admin, dropSchema, PG_URL, schemaName } from '../../store-postgres/test/support/pg.js';
+import type { FoliokitRouterOptions } from '../src/options.js';
 import { createFoliokitRouter, type FoliokitRouter } from '../src/router.js';
 import { streamHubOf } from '../src/routes/streams.js';
+import { SseClient, type StreamEvent } from '../src/sse/client.js';
 import { parseEventId } from '../src/sse/event-id.js';
 import type { StreamEnvelope } from '../src/sse/frame.js';
+import { frameOf } from '../src/sse/frame.js';
 import type { StreamHub } from '../src/sse/hub.js';
 import { RingBuffer } from '../src/sse/ring-buffer.js';
-import { openSse, type SseConnection, type SseMessage } from './support/sse-client.js';
+import { createParser, openSse, type SseConnection, type SseMessage } from './support/sse-client.js';
 
 const ALICE = { 'x-test-user': 'alice' };
 const BOB = { 'x-test-user': 'bob' };
@@ -49,8 +52,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** An engine, a router over it with these stream options, and a real server. */
-async function start(streams: Record<string, unknown> = {}, test?: TestEngine): Promise<Running> {
+/** An engine, a router over it with these stream options (and these router options), and a real server. */
+async function start(
+  streams: Record<string, unknown> = {},
+  test?: TestEngine,
+  more: Partial<FoliokitRouterOptions> = {},
+): Promise<Running> {
   const engineTest = test ?? createTestEngine({ prices: { AAPL: '150', MSFT: '300', GOOG: '100' } });
   let listeners = 0;
   const onAny = engineTest.engine.onAny.bind(engineTest.engine);
@@ -68,6 +75,7 @@ async function start(streams: Record<string, unknown> = {}, test?: TestEngine): 
     auth: { resolve },
     streams,
     rateLimits: { trades: NO_LIMITS, market: NO_LIMITS, admin: NO_LIMITS },
+    ...more,
   });
   const hub = streamHubOf(router.deps)!;
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((done) => {
@@ -112,7 +120,11 @@ const events = (c: SseConnection) => c.messages.map((m) => m.event);
 
 /** The router's gauge of open SSE clients. */
 function sseGauge(run: Running): number | undefined {
-  const sample = run.router.deps.metrics.render('json').foliokit_sse_clients?.samples[0];
+  return sseGaugeOf(run.router);
+}
+
+function sseGaugeOf(router: FoliokitRouter): number | undefined {
+  const sample = router.deps.metrics.render('json').foliokit_sse_clients?.samples[0];
   return sample && 'value' in sample ? sample.value : undefined;
 }
 
@@ -298,6 +310,44 @@ describe('price stream', () => {
     expect(many.status).toBe(422);
     const none = await openSse(`${run.url}/stream/prices`, { headers: ALICE });
     expect(none.status).toBe(422);
+  });
+
+  it('answers the stream with the router headers: security, request id, CORS, no buffering', async () => {
+    const run = await start({}, undefined, { cors: { origins: ['https://app.example'] } });
+    const stream = await sse(`${run.url}/stream/prices?symbols=AAPL`, {
+      ...ALICE,
+      'x-request-id': 'req-stream-1',
+      origin: 'https://app.example',
+    });
+    expect(stream.status).toBe(200);
+    const h = stream.headers;
+    expect(h.get('content-type')).toBe('text/event-stream');
+    expect(h.get('cache-control')).toBe('no-cache');
+    expect(h.get('x-accel-buffering')).toBe('no');
+    expect(h.get('x-content-type-options')).toBe('nosniff');
+    expect(h.get('x-frame-options')).toBe('DENY');
+    expect(h.get('referrer-policy')).toBe('no-referrer');
+    expect(h.get('content-security-policy')).toContain("default-src 'none'");
+    expect(h.get('x-request-id')).toBe('req-stream-1');
+    expect(h.get('access-control-allow-origin')).toBe('https://app.example');
+    // The adapter's marker stays between the route and the adapter.
+    expect(h.get('x-hono-already-sent')).toBeNull();
+    await until(() => run.hub.stats().clients === 1, 'connected');
+    run.test.engine.emit(priceEvent('AAPL', '151'));
+    expect(data(await stream.waitForEvent('price.updated')).price).toBe('151');
+  });
+
+  it('delivers a burst to many clients, every event in order to each', async () => {
+    const run = await start({ heartbeatMs: 3_600_000 });
+    const clients = await Promise.all(Array.from({ length: 20 }, () => sse(`${run.url}/stream/prices?symbols=AAPL`)));
+    await until(() => run.hub.stats().clients === 20, 'twenty clients are connected');
+    const prices = Array.from({ length: 200 }, (_, i) => String(i + 1));
+    for (const price of prices) run.test.engine.emit(priceEvent('AAPL', price));
+    for (const client of clients) {
+      await client.waitFor((all) => all.length === prices.length, 'every event');
+      expect(client.messages.map((m) => data(m).price)).toEqual(prices);
+    }
+    expect(new Set(clients.map((c) => c.messages.map((m) => m.id).join()))).toHaveProperty('size', 1);
   });
 
   it('sends heartbeats while quiet', async () => {
@@ -573,6 +623,135 @@ describe('across instances on PostgreSQL', () => {
     await listening(b.store);
     await a.test.engine.deposit(portfolio.id, { amount: '12.5' });
     expect(data(await onB.waitForEvent('cash.deposited')).transaction).toMatchObject({ amount: '12.5' });
+  });
+});
+
+describe('without @hono/node-server (web streams, app.request)', () => {
+  it('streams retry, live events and heartbeats; a cancelled stream frees its client', async () => {
+    const test = createTestEngine({ prices: { AAPL: '150' } });
+    const router = createFoliokitRouter(test.engine, { auth: { resolve }, streams: { heartbeatMs: 20 } });
+    const hub = streamHubOf(router.deps)!;
+    cleanups.push(async () => {
+      router.close();
+      await test.close();
+    });
+    const res = await router.request('/stream/prices?symbols=AAPL', { headers: { ...ALICE, 'x-request-id': 'req-2' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-request-id')).toBe('req-2');
+    expect(res.headers.get('x-hono-already-sent')).toBeNull();
+
+    const messages: SseMessage[] = [];
+    const comments: string[] = [];
+    let retry: number | undefined;
+    const parser = createParser({
+      onMessage: (m) => messages.push(m),
+      onComment: (text) => comments.push(text),
+      onRetry: (ms) => {
+        retry = ms;
+      },
+    });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const readUntil = async (done: () => boolean) => {
+      while (!done()) {
+        const chunk = await reader.read();
+        if (chunk.done) throw new Error('the stream ended');
+        parser.push(chunk.value);
+      }
+    };
+    await readUntil(() => retry !== undefined);
+    expect(retry).toBe(3000);
+    expect(hub.stats().clients).toBe(1);
+    test.engine.emit(priceEvent('MSFT', '1'));
+    test.engine.emit(priceEvent('AAPL', '151'));
+    await readUntil(() => messages.length > 0);
+    expect(messages.map((m) => [m.event, data(m).symbol, data(m).price])).toEqual([['price.updated', 'AAPL', '151']]);
+    expect(envelope(messages[0]!).id).toBe(messages[0]!.id);
+    await readUntil(() => comments.includes('heartbeat'));
+
+    await reader.cancel();
+    await until(() => hub.stats().clients === 0, 'the client is released');
+    expect(sseGaugeOf(router)).toBe(0);
+  });
+});
+
+describe('client queue on a sink', () => {
+  /** A sink that takes `room` writes, then reports full until told otherwise. */
+  function sink(room: number) {
+    const written: string[] = [];
+    const batches: number[] = [];
+    const closed: string[] = [];
+    const decoder = new TextDecoder();
+    const state = {
+      room,
+      written,
+      batches,
+      closed,
+      write(bytes: Uint8Array) {
+        written.push(decoder.decode(bytes));
+        state.room--;
+        return state.room > 0;
+      },
+      writeAll(chunks: readonly Uint8Array[]) {
+        batches.push(chunks.length);
+        let ok = true;
+        for (const c of chunks) ok = state.write(c);
+        return ok;
+      },
+      close(reason: string) {
+        closed.push(reason);
+      },
+    };
+    return state;
+  }
+  const event = (n: number): StreamEvent => ({
+    seq: n,
+    id: `e-${n}`,
+    type: 'price.updated',
+    frame: frameOf(`${n}\n\n`),
+  });
+
+  it('writes at once while the sink takes frames, queues while it is full, flushes on drain in order', () => {
+    const client = new SseClient({ maxEvents: 3, maxBytes: 1000 }, undefined);
+    client.preload([frameOf('retry: 1\n\n')]);
+    const out = sink(3);
+    client.attach(out);
+    for (const n of [1, 2]) client.deliver(event(n));
+    expect(out.written).toEqual(['retry: 1\n\n', '1\n\n', '2\n\n']);
+    // Full: the next ones wait, in order, under the bound.
+    for (const n of [3, 4, 5]) client.deliver(event(n));
+    expect(client.queued).toBe(3);
+    out.room = 10;
+    client.drained();
+    expect(out.written.slice(3)).toEqual(['3\n\n', '4\n\n', '5\n\n']);
+    expect(out.batches).toEqual([3]);
+    expect(client.queued).toBe(0);
+    client.deliver(event(6));
+    expect(out.written.at(-1)).toBe('6\n\n');
+  });
+
+  it('drops a client whose queue overflows (the sink is closed, the queue released)', () => {
+    const client = new SseClient({ maxEvents: 2, maxBytes: 1000 }, undefined);
+    const out = sink(1);
+    client.attach(out);
+    for (const n of [1, 2, 3, 4]) client.deliver(event(n));
+    expect(client.closeReason).toBe('overflow');
+    expect(client.queued).toBe(0);
+    expect(out.closed).toEqual(['overflow']);
+    client.drained();
+    client.deliver(event(5));
+    expect(out.written).toEqual(['1\n\n']);
+  });
+
+  it('writes what is queued when its stream ends, then ends', () => {
+    const client = new SseClient({ maxEvents: 10, maxBytes: 1000 }, undefined);
+    const out = sink(1);
+    client.attach(out);
+    for (const n of [1, 2, 3]) client.deliver(event(n));
+    client.close('stream-closed');
+    expect(out.written).toEqual(['1\n\n', '2\n\n', '3\n\n']);
+    expect(out.closed).toEqual(['stream-closed']);
   });
 });
 

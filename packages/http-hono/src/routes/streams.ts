@@ -13,6 +13,7 @@ import type { RouterDeps } from '../router-deps.js';
 import { commaList, errorResponses, portfolioParams, symbolInput } from '../schemas.js';
 import { portfolioKey } from '../sse/channel.js';
 import { type ConnectRequest, createStreamHub, type StreamHub } from '../sse/hub.js';
+import { nodeResponseOf, openNodeStream } from '../sse/node-sink.js';
 
 /** `Last-Event-ID` as a query parameter, for EventSource polyfills that cannot set the header. */
 const lastEventIdQuery = z.string().min(1).max(100);
@@ -125,26 +126,23 @@ function lastEventIdOf(c: Context, fromQuery: string | undefined): string | unde
   return c.req.header('Last-Event-ID') ?? fromQuery;
 }
 
-/** Connects a client to the hub and writes its frames until it closes. */
+/**
+ * Connects a client to the hub and writes its frames until it closes: straight to the Node
+ * response under `@hono/node-server` (see `../sse/node-sink.ts`), else through Hono's `streamSSE`.
+ */
 function openStream(c: Context, hub: StreamHub, request: ConnectRequest): Response {
   if (hub.closed) throw new FoliokitError('ENGINE_CLOSED', 'The streams are closed: the server is shutting down');
   // Proxies such as nginx must not buffer an event stream.
   c.header('X-Accel-Buffering', 'no');
+  const res = nodeResponseOf(c);
+  if (res) return openNodeStream(c, hub.connect(request), res);
   return streamSSE(c, async (stream) => {
     const client = hub.connect(request);
     stream.onAbort(() => client.close('disconnected'));
     client.onClose((reason) => {
-      if (reason !== 'overflow') return;
-      // It stopped reading: end the pending write and let its connection go, holding nothing.
-      stream.abort();
-      destroyConnection(c);
+      // It stopped reading: end the pending write and let its stream go, holding nothing.
+      if (reason === 'overflow') stream.abort();
     });
     await client.pump((chunk) => stream.write(chunk));
   });
-}
-
-/** Under `@hono/node-server`, destroys the response's socket (a client that never reads again holds nothing). */
-function destroyConnection(c: Context): void {
-  const env = c.env as { outgoing?: { destroy?: () => void } } | undefined;
-  env?.outgoing?.destroy?.();
 }

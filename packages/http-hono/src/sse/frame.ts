@@ -15,6 +15,23 @@ export interface StreamEnvelope<T = unknown> {
   data: T;
 }
 
+/**
+ * A frame as written on the wire, encoded once and shared by every client that gets it: its text
+ * (for web streams) and its UTF-8 bytes (written as they are to Node responses, and counted
+ * against a client's queue bound).
+ */
+export interface Frame {
+  readonly text: string;
+  readonly bytes: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+/** Encodes a frame's text once. */
+export function frameOf(text: string): Frame {
+  return { text, bytes: encoder.encode(text) };
+}
+
 /** The frame of one envelope: `event: <type>`, `id: <id>`, `data: <the envelope as JSON>`. */
 export function envelopeFrame(envelope: StreamEnvelope): string {
   return sseFrame({ event: envelope.type, id: envelope.id, data: JSON.stringify(envelope) });

@@ -11,11 +11,14 @@
  */
 import { type FoliokitEvent, type PortfolioEngine, toIso, type Valuation } from '@foliokit/core';
 import { Channel, portfolioKey, type StreamKey } from './channel.js';
-import { type ClientFilter, type CloseReason, SseClient, type StreamEvent, utf8Length } from './client.js';
+import { type ClientFilter, type CloseReason, SseClient, type StreamEvent } from './client.js';
 import { CoalescedTask } from './coalesced-task.js';
 import { formatEventId, newEpoch, parseEventId } from './event-id.js';
-import { envelopeFrame, sseComment, sseRetry } from './frame.js';
+import { envelopeFrame, type Frame, frameOf, sseComment, sseRetry } from './frame.js';
 import { type ResolvedSseOptions, resolveSseOptions, type SseOptions } from './options.js';
+
+/** The heartbeat comment, encoded once for every client. */
+const HEARTBEAT = frameOf(sseComment('heartbeat'));
 
 /** Engine events a portfolio stream forwards. */
 export const PORTFOLIO_STREAM_EVENTS = [
@@ -92,6 +95,8 @@ export class StreamHub {
   /** This hub's id space: ids of another epoch are unknown here. */
   readonly epoch = newEpoch();
   readonly options: ResolvedSseOptions;
+  /** The `retry:` hint, encoded once. */
+  readonly #retry: Frame;
   readonly #engine: PortfolioEngine;
   readonly #metrics: SseMetrics | undefined;
   readonly #channels = new Map<StreamKey, Channel>();
@@ -106,6 +111,7 @@ export class StreamHub {
     this.#engine = options.engine;
     this.#metrics = options.metrics;
     this.options = resolveSseOptions(options.options);
+    this.#retry = frameOf(sseRetry(this.options.retryMs));
   }
 
   /**
@@ -120,7 +126,7 @@ export class StreamHub {
       { maxEvents: this.options.clientQueueEvents, maxBytes: this.options.clientQueueBytes },
       request.filter,
     );
-    client.preload([sseRetry(this.options.retryMs), ...this.#resume(channel, request)]);
+    client.preload([this.#retry, ...this.#resume(channel, request)]);
     channel.clients.add(client);
     this.#clients++;
     this.#metrics?.sseClients?.(1);
@@ -177,7 +183,7 @@ export class StreamHub {
     return channel;
   }
 
-  #resume(channel: Channel, request: ConnectRequest): string[] {
+  #resume(channel: Channel, request: ConnectRequest): Frame[] {
     if (request.lastEventId === undefined) return [];
     const id = parseEventId(request.lastEventId);
     if (!id || id.epoch !== this.epoch) return [this.#resetFrame('unknown-id')];
@@ -250,18 +256,20 @@ export class StreamHub {
   #frame(type: string, data: unknown, topic?: string): StreamEvent {
     const seq = ++this.#seq;
     const id = formatEventId(this.epoch, seq);
-    const frame = envelopeFrame({ type, id, at: this.#now(), data });
-    return { seq, id, type, frame, bytes: utf8Length(frame), ...(topic === undefined ? {} : { topic }) };
+    const frame = frameOf(envelopeFrame({ type, id, at: this.#now(), data }));
+    return { seq, id, type, frame, ...(topic === undefined ? {} : { topic }) };
   }
 
   /** A `reset` frame with id `seq`: a client that reconnects after it resumes from there. */
-  #resetFrame(reason: ResetReason, seq = this.#seq): string {
-    return envelopeFrame({
-      type: 'reset',
-      id: formatEventId(this.epoch, seq),
-      at: this.#now(),
-      data: { reason, message: 'Events may have been missed: refetch the state, then keep listening.' },
-    });
+  #resetFrame(reason: ResetReason, seq = this.#seq): Frame {
+    return frameOf(
+      envelopeFrame({
+        type: 'reset',
+        id: formatEventId(this.epoch, seq),
+        at: this.#now(),
+        data: { reason, message: 'Events may have been missed: refetch the state, then keep listening.' },
+      }),
+    );
   }
 
   /** Now, from the engine's clock (tests drive it). */
@@ -315,14 +323,11 @@ export class StreamHub {
 
   #startHeartbeat(): void {
     if (this.#heartbeat) return;
-    const every = this.options.heartbeatMs;
-    const period = Math.max(1, Math.floor(every / 2));
+    // Ticks at half the period: a client that got nothing during a whole tick gets a heartbeat.
+    const period = Math.max(1, Math.floor(this.options.heartbeatMs / 2));
     this.#heartbeat = setInterval(() => {
-      const now = Date.now();
       for (const channel of this.#channels.values()) {
-        for (const client of channel.clients) {
-          if (now - client.lastQueuedAt >= every - period) client.send(sseComment('heartbeat'));
-        }
+        for (const client of channel.clients) client.heartbeat(HEARTBEAT);
       }
     }, period);
     this.#heartbeat.unref?.();

@@ -10,7 +10,9 @@
  * 4. path parameters (zod, 422);
  * 5. ownership (`owned` routes): the `:id` portfolio must belong to the caller, else 404
  *    `PORTFOLIO_NOT_FOUND` with the same body as a missing one. Ownership holds for admins too on
- *    these routes: an admin acts on other users' portfolios only through the admin routes;
+ *    these routes: an admin acts on other users' portfolios only through the admin routes. Owners
+ *    are remembered (`./owner-cache.ts`): a known portfolio is not read again, and the handler gets
+ *    `portfolio: null` (it reads the portfolio itself when it needs more than its id);
  * 6. query (zod, unknown parameters 422) and body (JSON only: 415; over the limit: 413; malformed:
  *    400; zod with unknown fields rejected: 422); the `Idempotency-Key` header (validated, 422);
  * 7. the handler; whatever it throws becomes a problem answer (`./problem.ts`);
@@ -24,6 +26,7 @@ import { docsRoutes } from './docs-page.js';
 import { createMetrics } from './metrics.js';
 import { buildOpenApiDocument, type OpenApiDocument, openApiRoute } from './openapi.js';
 import { type FoliokitRouterOptions, type ResolvedRouterOptions, resolveRouterOptions } from './options.js';
+import { createOwnerCache, type OwnerCache } from './owner-cache.js';
 import { ERROR_STATUS, HttpError, type ProblemField, problem, requestIdOf } from './problem.js';
 import { createRateLimiters, type RateLimiters } from './rate-limit.js';
 import type { AnyRouteSpec, AuthUser, RouteInput } from './route-table.js';
@@ -36,7 +39,7 @@ import { priceRoutes } from './routes/prices.js';
 import { streamHubOf, streamRoutes } from './routes/streams.js';
 import { tradingRoutes } from './routes/trading.js';
 import { watchlistRoutes } from './routes/watchlist.js';
-import { clientIpOf, corsMiddleware, NO_BODY, readJsonBody, readLimited, securityHeaders } from './security.js';
+import { clientIpOf, corsMiddleware, NO_BODY, readBody, readJsonBody, securityHeaders } from './security.js';
 
 /** The Hono app `createFoliokitRouter` returns, with its route table. */
 export type FoliokitRouter = Hono & {
@@ -69,11 +72,13 @@ interface Runtime {
   authenticate: Authenticator;
   limiters: RateLimiters;
   metrics: MetricsRecorder;
+  owners: OwnerCache;
 }
 
 /** Metrics that keep nothing (`metrics: false`). */
 const NO_METRICS: MetricsRecorder = {
   request() {},
+  route: () => () => {},
   sseClients() {},
   render: ((format: 'json' | 'prometheus') => (format === 'json' ? {} : '')) as MetricsRecorder['render'],
   close() {},
@@ -107,6 +112,7 @@ export function createFoliokitRouter(engine: PortfolioEngine, options: FoliokitR
     authenticate,
     limiters: createRateLimiters(resolved.rateLimits, engine.clock),
     metrics,
+    owners: createOwnerCache(engine),
   };
   const app = new Hono();
   app.use('*', securityHeaders());
@@ -124,6 +130,7 @@ export function createFoliokitRouter(engine: PortfolioEngine, options: FoliokitR
   const close = () => {
     streamHubOf(deps)?.close();
     metrics.close();
+    runtime.owners.close();
   };
   return Object.assign(app, { routeTable: Object.freeze([...routes]), deps, close });
 }
@@ -186,6 +193,7 @@ function strict<T extends z.ZodType | undefined>(schema: T): T {
 
 /** Registers one spec on `app`, recording every answer in the metrics. */
 function register(app: Hono, spec: AnyRouteSpec, rt: Runtime): void {
+  const record = rt.metrics.route(spec.path, spec.method);
   app.on(spec.method.toUpperCase(), spec.path, async (c) => {
     const started = performance.now();
     let response: Response;
@@ -195,7 +203,7 @@ function register(app: Hono, spec: AnyRouteSpec, rt: Runtime): void {
       logUnexpected(rt.engine, error, c);
       response = problem(c, error);
     }
-    rt.metrics.request(spec.path, spec.method, response.status, (performance.now() - started) / 1000);
+    record(response.status, (performance.now() - started) / 1000);
     return response;
   });
 }
@@ -209,7 +217,7 @@ async function run(c: Context, spec: AnyRouteSpec, rt: Runtime): Promise<Respons
     rt.limiters[spec.rateLimit].hit(keys);
   }
   const params = parseInput(spec.params, c.req.param(), 'path');
-  const portfolio = spec.owned ? await ownedPortfolio(rt.engine, params, user) : null;
+  const portfolio = spec.owned ? await ownedPortfolio(rt, params, user) : null;
   const query = parseInput(spec.query, queryOf(c), 'query');
   const body = await bodyOf(c, spec, rt.options.bodyLimit);
   const idempotencyKey = spec.idempotent ? idempotencyKeyOf(c) : undefined;
@@ -251,23 +259,38 @@ function portfolioNotFound(id: string): FoliokitError {
   });
 }
 
-/** The `:id` portfolio when it belongs to `user`; 404 when it is missing or not theirs. */
-async function ownedPortfolio(engine: PortfolioEngine, params: unknown, user: AuthUser | null): Promise<Portfolio> {
+/**
+ * Checks that the `:id` portfolio belongs to `user` (404 when it is missing or not theirs): from
+ * the owner cache when the owner is known (answers null: the handler reads the portfolio itself
+ * when it needs it), else by reading the portfolio (answers it, and remembers its owner).
+ */
+async function ownedPortfolio(rt: Runtime, params: unknown, user: AuthUser | null): Promise<Portfolio | null> {
   const id = String((params as { id?: unknown }).id);
+  const known = rt.owners.get(id);
+  if (known !== undefined) {
+    if (user === null || known !== user.userId) throw portfolioNotFound(id);
+    return null;
+  }
+  const token = rt.owners.begin();
   let portfolio: Portfolio;
   try {
-    portfolio = await engine.getPortfolio(id);
+    portfolio = await rt.engine.getPortfolio(id);
   } catch (error) {
     const missing =
       isFoliokitError(error) && (error.code === 'PORTFOLIO_NOT_FOUND' || error.code === 'VALIDATION_FAILED');
     throw missing ? portfolioNotFound(id) : error;
   }
+  rt.owners.set(id, portfolio.ownerId, token);
   if (user === null || portfolio.ownerId !== user.userId) throw portfolioNotFound(id);
   return portfolio;
 }
 
+/** The query of a URL without one (never handed out for change: parsers copy). */
+const NO_QUERY: Record<string, string | string[]> = Object.freeze({}) as Record<string, string | string[]>;
+
 /** The query string: one string per name, an array when a name repeats. */
 function queryOf(c: Context): Record<string, string | string[]> {
+  if (!c.req.url.includes('?')) return NO_QUERY;
   const all = c.req.queries();
   const out: Record<string, string | string[]> = {};
   for (const [name, values] of Object.entries(all)) out[name] = values.length === 1 ? (values[0] as string) : values;
@@ -280,7 +303,7 @@ function queryOf(c: Context): Record<string, string | string[]> {
  */
 async function bodyOf(c: Context, spec: AnyRouteSpec, limit: number): Promise<unknown> {
   if (!spec.body) {
-    if (spec.method === 'get' || (await readLimited(c.req.raw, limit)).byteLength === 0) return undefined;
+    if (spec.method === 'get' || (await readBody(c, limit)).byteLength === 0) return undefined;
     throw validationError([{ path: 'body', message: 'this route takes no body', in: 'body' }]);
   }
   const raw = await readJsonBody(c, limit);

@@ -14,6 +14,7 @@ import {
   portfolioParams,
   updatePortfolioBody,
 } from '../schemas.js';
+import { jsonAnswer } from '../security.js';
 
 /** The portfolio routes. */
 export const portfolioRoutes: AnyRouteSpec[] = [
@@ -31,7 +32,7 @@ export const portfolioRoutes: AnyRouteSpec[] = [
       ...errorResponses(401, 422),
     ],
     handler: async (c, { engine, user, query }) =>
-      c.json(await engine.listPortfolios({ ...query, ownerId: callerId(user) })),
+      jsonAnswer(c, await engine.listPortfolios({ ...query, ownerId: callerId(user) })),
   }),
   defineRoute({
     method: 'post',
@@ -50,8 +51,7 @@ export const portfolioRoutes: AnyRouteSpec[] = [
     ],
     handler: async (c, { engine, user, body }) => {
       const portfolio = await engine.createPortfolio({ ...body, ownerId: callerId(user) });
-      c.header('Location', locationOf(c.req.path, portfolio.id));
-      return c.json(portfolio, 201);
+      return jsonAnswer(c, portfolio, 201, { Location: locationOf(c.req.path, portfolio.id) });
     },
   }),
   defineRoute({
@@ -67,8 +67,9 @@ export const portfolioRoutes: AnyRouteSpec[] = [
       { status: 200, description: 'The portfolio', example: EXAMPLES.portfolio },
       ...errorResponses(401, 404),
     ],
-    // The router has read it to check ownership: answer that read.
-    handler: async (c, { engine, params, portfolio }) => c.json(portfolio ?? (await engine.getPortfolio(params.id))),
+    // When the router read it to check ownership, answer that read (it knew the owner otherwise).
+    handler: async (c, { engine, params, portfolio }) =>
+      jsonAnswer(c, portfolio ?? (await engine.getPortfolio(params.id))),
   }),
   defineRoute({
     method: 'patch',
@@ -85,7 +86,7 @@ export const portfolioRoutes: AnyRouteSpec[] = [
       { status: 200, description: 'The updated portfolio', example: EXAMPLES.portfolio },
       ...errorResponses(400, 401, 404, 413, 422),
     ],
-    handler: async (c, { engine, params, body }) => c.json(await engine.updatePortfolio(params.id, body)),
+    handler: async (c, { engine, params, body }) => jsonAnswer(c, await engine.updatePortfolio(params.id, body)),
   }),
   defineRoute({
     method: 'delete',
@@ -119,7 +120,7 @@ export const portfolioRoutes: AnyRouteSpec[] = [
       { status: 200, description: 'The valuation', example: EXAMPLES.valuation },
       ...errorResponses(401, 404),
     ],
-    handler: async (c, { engine, params }) => c.json(await engine.getValuation(params.id)),
+    handler: async (c, { engine, params }) => jsonAnswer(c, await engine.getValuation(params.id)),
   }),
   defineRoute({
     method: 'get',
@@ -135,6 +136,6 @@ export const portfolioRoutes: AnyRouteSpec[] = [
       { status: 200, description: 'The open positions', example: { items: [EXAMPLES.position] } },
       ...errorResponses(401, 404),
     ],
-    handler: async (c, { engine, params }) => c.json({ items: await engine.getPositions(params.id) }),
+    handler: async (c, { engine, params }) => jsonAnswer(c, { items: await engine.getPositions(params.id) }),
   }),
 ];

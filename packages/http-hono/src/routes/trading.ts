@@ -24,6 +24,7 @@ import {
   transactionView,
   voidBody,
 } from '../schemas.js';
+import { jsonAnswer } from '../security.js';
 
 /** The engine's `idempotencyKey` field from the header, when one was sent. */
 function keyed(idempotencyKey: string | undefined): { idempotencyKey?: string } {
@@ -43,8 +44,7 @@ const REPLAYED_DOC: Readonly<Record<string, RouteResponseHeader>> = {
 
 /** Answers a ledger entry; the answer to a replay carries `Idempotent-Replayed: true`. */
 function entryAnswer(c: Context, tx: Transaction, status: 200 | 201): Response {
-  if (isReplay(tx)) c.header(REPLAYED_HEADER, 'true');
-  return c.json(transactionView(tx), status);
+  return jsonAnswer(c, transactionView(tx), status, isReplay(tx) ? { [REPLAYED_HEADER]: 'true' } : undefined);
 }
 
 const IDEMPOTENCY_NOTE =
@@ -142,7 +142,7 @@ export const tradingRoutes: AnyRouteSpec[] = [
     ],
     handler: async (c, { engine, params, query }) => {
       const page = await engine.listTransactions(params.id, query);
-      return c.json({ items: page.items.map(transactionView), nextCursor: page.nextCursor });
+      return jsonAnswer(c, { items: page.items.map(transactionView), nextCursor: page.nextCursor });
     },
   }),
   defineRoute({

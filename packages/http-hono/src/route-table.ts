@@ -72,7 +72,10 @@ export interface RouteInput<P, Q, B> {
   query: Q;
   body: B;
   user: AuthUser | null;
-  /** The `:id` portfolio, already checked to belong to `user` (routes with `owned: true`). */
+  /**
+   * The `:id` portfolio when the router read it to check ownership (routes with `owned: true`);
+   * null when its owner was already known (read it with `engine.getPortfolio` when needed).
+   */
   portfolio: Portfolio | null;
   engine: PortfolioEngine;
   /** The `Idempotency-Key` header, when sent (validated like the engine's keys). */

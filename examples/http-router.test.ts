@@ -4,22 +4,16 @@
  * metric tables list exactly what the router serves, what `ERROR_STATUS` maps and what the metrics
  * render.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { createTestEngine } from '@foliokit/core/testing';
 import { createFoliokitRouter, createMetrics, ERROR_STATUS, listRoutes } from '@foliokit/http-hono';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { expectedOutput, repositoryRoot, runnableSamples, runTs, typeErrors } from './support/samples.js';
 
-const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const doc = readFileSync(join(root, 'docs/http.md'), 'utf8');
-const tsxLoader = pathToFileURL(createRequire(join(root, 'package.json')).resolve('tsx')).href;
+const doc = readFileSync(join(repositoryRoot, 'docs/http.md'), 'utf8');
 
 /** The text of a `## title` section, up to the next `## ` heading. */
 function section(title: string): string {
@@ -42,34 +36,9 @@ function tableRows(text: string): string[][] {
     );
 }
 
-/** The code blocks marked `ts runnable`. */
-function runnableSamples(): string[] {
-  return [...doc.matchAll(/```ts runnable\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-}
-
-/** Type errors of one file, checked with the repository's compiler options. */
-function typeErrors(file: string): string[] {
-  const config = ts.readConfigFile(join(root, 'tsconfig.json'), ts.sys.readFile);
-  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
-  const program = ts.createProgram([file], { ...parsed.options, noEmit: true });
-  const source = program.getSourceFile(file);
-  return ts.getPreEmitDiagnostics(program, source).map((d) => {
-    const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : '?';
-    return `line ${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-  });
-}
-
-/** What each `console.log(...); // expected` line of a sample says it prints, in order. */
-function expectedOutput(code: string): RegExp[] {
-  return [...code.matchAll(/console\.log\(.*\);\s*\/\/ (.+)$/gm)].map((m) => {
-    const escaped = (m[1] as string).trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return new RegExp(`^${escaped.replace(/…/g, '\\S*')}$`);
-  });
-}
-
 describe('docs/http.md', () => {
   it('has runnable samples that type-check and print what their comments say', async () => {
-    const samples = runnableSamples();
+    const samples = runnableSamples(doc);
     expect(samples.length, 'at least one ```ts runnable block').toBeGreaterThan(0);
     for (const [i, code] of samples.entries()) {
       // Beside this test, so the sample resolves @foliokit/* and hono as a user's file would.
@@ -77,10 +46,7 @@ describe('docs/http.md', () => {
       writeFileSync(file, code);
       try {
         expect(typeErrors(file), `type errors in runnable sample ${i + 1}`).toEqual([]);
-        const { stdout } = await run(process.execPath, ['--import', tsxLoader, '--conditions=source', file], {
-          cwd: here,
-          timeout: 60_000,
-        });
+        const { stdout } = await runTs(file, { cwd: here });
         const printed = stdout.trim().split('\n');
         const expected = expectedOutput(code);
         expect(expected.length, `sample ${i + 1} says what it prints`).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 /**
- * The README's promises: its quick start, pasted into a file, runs; the demo command's script runs
- * and leaves a portfolio that a second run finds again.
+ * The README's promises: its quick start, pasted into a file, runs; the quick-start script leaves a
+ * portfolio that a second run finds again; the demo command starts the example server (its bin; the
+ * server itself is tested in examples/paper-trading-server/test).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,7 +50,17 @@ describe('README', () => {
     }
   });
 
-  it('the demo creates a persistent portfolio and finds it again', async () => {
+  it('the demo command is the example server, whose bin is installed', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.demo).toBe('foliokit-paper-trading');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).toContain('npx -y pnpm@10.34.9 install --frozen-lockfile && npx -y pnpm@10.34.9 demo');
+    expect(readFileSync(join(root, 'node_modules', '.bin', 'foliokit-paper-trading'), 'utf8').length).toBeGreaterThan(
+      0,
+    );
+  });
+
+  it('the quick-start script creates a persistent portfolio and finds it again', async () => {
     const db = join(work, 'demo.db');
     const first = await tsx(join(here, 'quickstart.ts'), { FOLIOKIT_DEMO_DB: db });
     const id = /Portfolio Demo \((pf_\w+)\)/.exec(first.stdout)?.[1];

@@ -152,7 +152,7 @@ describe('schemas and migrations', () => {
       const stores = await Promise.all(
         Array.from({ length: 4 }, () => createPostgresStore({ connectionString: PG_URL, schema, maxConnections: 2 })),
       );
-      const applied = await admin<{ name: string }>(`select name from "${schema}".kysely_migration order by name`);
+      const applied = await admin<{ name: string }>(`select name from "${schema}".foliokit_migration order by name`);
       expect(applied.map((r) => r.name)).toEqual(Object.keys(foliokitMigrations('postgres')).sort());
       await Promise.all(stores.map((s) => s.migrate()));
       for (const s of stores) await s.close();
@@ -218,8 +218,8 @@ describe('schemas and migrations', () => {
       );
       expect(tables.map((t) => t.table_name)).toEqual(
         expect.arrayContaining([
-          'kysely_migration',
-          'kysely_migration_lock',
+          'foliokit_migration',
+          'foliokit_migration_lock',
           'lots',
           'portfolios',
           'positions',

@@ -122,6 +122,10 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         const migrator = new Migrator({
           db,
           provider: migrationProvider(dialect),
+          // foliokit's own bookkeeping tables, never Kysely's defaults: a host app running its own
+          // Kysely migrations on the same database keeps its `kysely_migration` to itself.
+          migrationTableName: 'foliokit_migration',
+          migrationLockTableName: 'foliokit_migration_lock',
           ...(schema ? { migrationTableSchema: schema } : {}),
         });
         let outcome = await migrator.migrateToLatest();

@@ -13,7 +13,7 @@ export {
   validateQuoteBatch,
 } from '@foliokit/core';
 export { type AlphaVantageProviderOptions, createAlphaVantageProvider } from './alpha-vantage.js';
-export { type CsvProviderOptions, createCsvProvider, parseCsv } from './csv.js';
+export { type CsvProviderOptions, createCsvProvider } from './csv.js';
 export {
   type CircuitState,
   createFailoverProvider,

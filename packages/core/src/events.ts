@@ -76,6 +76,24 @@ export interface BackfillAllReport {
   durationMs: number;
 }
 
+/** A resolved target holding of a model portfolio, for `targets.updated` and `setTargets`. */
+export interface ResolvedTarget {
+  symbol: string;
+  /** The effective weight, a decimal fraction of total value (`"0.25"`). */
+  weight: string;
+  /** The weight as given, or null when it was left out (an equal share of the rest). */
+  givenWeight: string | null;
+}
+
+/** One order of a rebalancing plan. Decimals are strings; `value` is `quantity × price`. */
+export interface RebalanceOrder {
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: string;
+  price: string;
+  value: string;
+}
+
 // ----- events ------------------------------------------------------------------------
 
 /**
@@ -214,6 +232,21 @@ export interface EventsGapEvent extends EventBase {
   reason: TransportGapReason;
 }
 
+/** The target holdings of a model portfolio were replaced (see `setTargets`). */
+export interface TargetsUpdatedEvent extends EventBase {
+  type: 'targets.updated';
+  portfolioId: string;
+  targets: ResolvedTarget[];
+}
+
+/** A rebalancing plan was executed through `trade` (see `rebalance`): its orders and their entries. */
+export interface RebalanceExecutedEvent extends EventBase {
+  type: 'rebalance.executed';
+  portfolioId: string;
+  orders: RebalanceOrder[];
+  transactions: Transaction[];
+}
+
 /** Event name → payload. Later features add their events here. */
 export interface FoliokitEventMap {
   'portfolio.created': PortfolioCreatedEvent;
@@ -232,6 +265,8 @@ export interface FoliokitEventMap {
   'backfill.completed': BackfillCompletedEvent;
   'price.updated': PriceUpdatedEvent;
   'events.gap': EventsGapEvent;
+  'targets.updated': TargetsUpdatedEvent;
+  'rebalance.executed': RebalanceExecutedEvent;
 }
 
 export type FoliokitEventName = keyof FoliokitEventMap;

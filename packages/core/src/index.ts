@@ -7,6 +7,7 @@
  * `@foliokit/core/testing`.
  */
 
+export * from './analytics/index.js';
 export * from './engine/index.js';
 export { ERROR_CODES, type ErrorCode, type ErrorDetails, FoliokitError, isFoliokitError, wrapError } from './errors.js';
 export * from './events.js';

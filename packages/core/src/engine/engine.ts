@@ -2,6 +2,30 @@
  * The PortfolioEngine: the only writer of portfolio state. Every public method validates its input
  * once, runs each change in one store transaction, and emits its event after the commit.
  */
+import {
+  createRiskCache,
+  type Drift,
+  getDrift,
+  getPerformance,
+  getRisk,
+  getTargets,
+  type OptimizeInput,
+  type OptimizeResult,
+  optimizeWeights,
+  type Performance,
+  type PerformanceInput,
+  type PlanRebalanceInput,
+  planRebalance,
+  type RebalanceInput,
+  type RebalancePlan,
+  type RebalanceResult,
+  type ResolvedTarget,
+  type RiskInput,
+  type RiskReport,
+  rebalance,
+  setTargets,
+  type TargetInput,
+} from '../analytics/index.js';
 import { FoliokitError, portfolioNotFound, wrapError } from '../errors.js';
 import {
   type BackfillAllReport,
@@ -67,6 +91,8 @@ export class PortfolioEngine {
   readonly priceBook: PriceBook;
   #closed = false;
   readonly #closeHooks: Array<() => Promise<void>> = [];
+  /** Risk reports per portfolio and inputs, dropped when the portfolio changes or prices move. */
+  readonly #riskCache = createRiskCache();
   readonly #snapshots: ResolvedSnapshotOptions;
   readonly #scheduler: Scheduler;
   readonly #trading: Trading;
@@ -90,6 +116,13 @@ export class PortfolioEngine {
       onChange: (change) => this.emit({ type: 'price.updated', ...change }),
     });
     this.#trading = new Trading(this, this.#snapshots);
+    this.#events.onAny((event) => {
+      // Risk reports follow the ledger and the prices: drop what a change makes stale.
+      if (event.type === 'price.updated' || event.type === 'events.gap') this.#riskCache.invalidate();
+      else if ('portfolioId' in event && typeof event.portfolioId === 'string') {
+        this.#riskCache.invalidate(event.portfolioId);
+      }
+    });
   }
 
   // ----- events --------------------------------------------------------------------------------
@@ -247,6 +280,65 @@ export class PortfolioEngine {
   async trade(id: string, input: TradeInput): Promise<Transaction> {
     this.#open();
     return this.#trading.trade(id, input);
+  }
+
+  // ----- analytics (analytics/) -----------------------------------------------------------------
+
+  /**
+   * How a portfolio is doing over a period: time-weighted return (TTWROR), money-weighted return
+   * (XIRR, Modified Dietz), simple return, gains, drawdown, volatility, Sharpe/Sortino/Calmar, an
+   * optional benchmark, a chart series and per-position figures. What cannot be computed is `null`
+   * with a reason (docs/analytics.md).
+   */
+  async getPerformance(id: string, input: PerformanceInput = {}): Promise<Performance> {
+    this.#open();
+    return getPerformance(this, id, input);
+  }
+
+  /**
+   * Value at risk and expected shortfall of the positions held (historical, parametric, Monte Carlo),
+   * the covariance and correlation of their returns, and each position's contribution. Cached per
+   * portfolio, inputs and day; a trade or a new price drops the cached report.
+   */
+  async getRisk(id: string, input: RiskInput = {}): Promise<RiskReport> {
+    this.#open();
+    return getRisk(this, id, input, { cache: this.#riskCache });
+  }
+
+  /** Sets a portfolio's target weights (a missing weight shares what the others leave equally); emits `targets.updated`. */
+  async setTargets(id: string, targets: TargetInput[]): Promise<ResolvedTarget[]> {
+    this.#open();
+    return setTargets(this, id, targets);
+  }
+
+  /** A portfolio's target weights, resolved. */
+  async getTargets(id: string): Promise<ResolvedTarget[]> {
+    this.#open();
+    return getTargets(this, id);
+  }
+
+  /** Current against target weights, in value and percentage points. */
+  async getDrift(id: string): Promise<Drift> {
+    this.#open();
+    return getDrift(this, id);
+  }
+
+  /** The orders (sells first) that bring the portfolio to its targets; nothing is traded. */
+  async planRebalance(id: string, input: PlanRebalanceInput = {}): Promise<RebalancePlan> {
+    this.#open();
+    return planRebalance(this, id, input);
+  }
+
+  /** Plans and executes a rebalance through `trade`, one idempotency key per order; emits `rebalance.executed`. */
+  async rebalance(id: string, input: RebalanceInput = {}): Promise<RebalanceResult> {
+    this.#open();
+    return rebalance(this, (pid, t) => this.trade(pid, t), id, input);
+  }
+
+  /** Long-only minimum-variance or maximum-Sharpe weights from the price history, as targets to apply. */
+  async optimize(input: OptimizeInput): Promise<OptimizeResult> {
+    this.#open();
+    return optimizeWeights(this, input);
   }
 
   /**

@@ -42,6 +42,8 @@ export const OPTIONAL_STORE_METHODS = [
   'saveJobRun',
   'listJobRuns',
   'deleteJobRuns',
+  'getTargets',
+  'setTargets',
 ] as const satisfies ReadonlyArray<keyof Store>;
 
 /** The required methods `store` lacks, as `store.name` strings (empty when it has them all). */

@@ -145,6 +145,19 @@ export interface WatchlistRow {
   addedAt: string;
 }
 
+/**
+ * A target holding of a model portfolio (see `setTargets`). `weight` is a decimal fraction of the
+ * portfolio's total value (`"0.25"`), or `null` for "an equal share of what the weighted targets
+ * leave".
+ */
+export interface TargetRow {
+  portfolioId: string;
+  symbol: string;
+  /** Decimal string in [0, 1], or null (equal weight). */
+  weight: string | null;
+  updatedAt: string;
+}
+
 /** A daily bar as the price history keeps it. */
 export interface DailyBarRow {
   symbol: string;

@@ -11,6 +11,7 @@ import type {
   SnapshotKind,
   SnapshotRow,
   SymbolPriceRow,
+  TargetRow,
   TransactionKind,
   TransactionRow,
   WatchlistRow,
@@ -242,6 +243,20 @@ export interface Store {
   listJobRuns?(job: string, query: JobRunQuery): Promise<JobRunRow[]>;
   /** Deletes finished runs (of one job, or of all) started before an instant; returns how many. */
   deleteJobRuns?(query: { startedBefore: string; job?: string }): Promise<number>;
+
+  /**
+   * The target holdings of a model portfolio, ordered by symbol (empty when none were set, or when
+   * there is no such portfolio). Optional, with {@link Store.setTargets}: without them the
+   * model-portfolio features (`setTargets`, `getDrift`, `planRebalance`, `rebalance`) refuse the
+   * store with `INVALID_CONFIGURATION`.
+   */
+  getTargets?(portfolioId: string): Promise<TargetRow[]>;
+  /**
+   * Replaces the whole target list of a portfolio with `rows` (an empty list clears it), in one
+   * transaction; every row gets `updatedAt: at`. Deleting the portfolio deletes its targets.
+   * Throws (a constraint error) when the portfolio does not exist.
+   */
+  setTargets?(portfolioId: string, rows: readonly TargetRow[], at: string): Promise<void>;
 
   /** Runs pending migrations. Idempotent; safe when several processes call it at once. */
   migrate(): Promise<void>;

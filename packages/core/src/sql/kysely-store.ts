@@ -13,6 +13,7 @@ import { kyselyLedgerChange } from './kysely-ledger.js';
 import { kyselyPortfolioStates } from './kysely-states.js';
 import { migrationProvider, type SqlDialect } from './migrations.js';
 import {
+  decOut,
   isoOut,
   lotFromRow,
   portfolioFromRow,
@@ -193,7 +194,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     async deletePortfolio(id) {
       // Foreign keys cascade; the explicit deletes keep a store with foreign keys off just as clean.
       return db.transaction().execute(async (trx) => {
-        for (const table of ['snapshots', 'watchlist', 'lots', 'positions', 'transactions'] as const) {
+        for (const table of ['snapshots', 'watchlist', 'targets', 'lots', 'positions', 'transactions'] as const) {
           await trx.deleteFrom(table).where('portfolio_id', '=', id).execute();
         }
         const res = await trx.deleteFrom('portfolios').where('id', '=', id).executeTakeFirst();
@@ -269,6 +270,32 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
 
     listWatch(portfolioId) {
       return readWatch(db, portfolioId);
+    },
+
+    async getTargets(portfolioId) {
+      const rows = await db
+        .selectFrom('targets')
+        .selectAll()
+        .where('portfolio_id', '=', portfolioId)
+        .orderBy('symbol')
+        .execute();
+      return rows.map((r) => ({
+        portfolioId: r.portfolio_id,
+        symbol: r.symbol,
+        weight: r.weight === null ? null : decOut(r.weight),
+        updatedAt: isoOut(r.updated_at),
+      }));
+    },
+
+    async setTargets(portfolioId, rows, at) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('targets').where('portfolio_id', '=', portfolioId).execute();
+        if (rows.length === 0) return;
+        await trx
+          .insertInto('targets')
+          .values(rows.map((r) => ({ portfolio_id: portfolioId, symbol: r.symbol, weight: r.weight, updated_at: at })))
+          .execute();
+      });
     },
 
     readPortfolioStates: kyselyPortfolioStates(db, dialect, schema),

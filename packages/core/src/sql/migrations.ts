@@ -246,6 +246,26 @@ function eventPayloads(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Model portfolios: each portfolio's target holdings, one row per (portfolio, symbol); `weight` a
+ * decimal fraction, or null for an equal share of what the weighted targets leave.
+ */
+function targets(dialect: SqlDialect): Migration {
+  const t = types(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('targets')
+        .addColumn('portfolio_id', 'text', (c) => c.notNull().references('portfolios.id').onDelete('cascade'))
+        .addColumn('symbol', 'text', (c) => c.notNull())
+        .addColumn('weight', t.decimal)
+        .addColumn('updated_at', t.instant, (c) => c.notNull())
+        .addPrimaryKeyConstraint('targets_pk', ['portfolio_id', 'symbol'])
+        .execute();
+    },
+  };
+}
+
 /** The ordered migrations for a dialect. */
 export function foliokitMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -253,6 +273,7 @@ export function foliokitMigrations(dialect: SqlDialect): Record<string, Migratio
     '0002_job_runs': jobRuns(dialect),
     '0003_date_order': dateOrder(dialect),
     '0004_event_payloads': eventPayloads(dialect),
+    '0005_targets': targets(dialect),
   };
 }
 

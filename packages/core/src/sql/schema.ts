@@ -109,6 +109,14 @@ export interface WatchlistTable {
   added_at: Instant;
 }
 
+/** Migration 0005: target holdings of model portfolios. `weight` null = equal weight. */
+export interface TargetsTable {
+  portfolio_id: string;
+  symbol: string;
+  weight: string | null;
+  updated_at: Instant;
+}
+
 /** Runs of scheduled jobs: one row per (job, run_key). `report` is JSON text. */
 export interface JobRunsTable {
   job: string;
@@ -131,4 +139,5 @@ export interface FoliokitDatabase {
   price_history: PriceHistoryTable;
   watchlist: WatchlistTable;
   job_runs: JobRunsTable;
+  targets: TargetsTable;
 }

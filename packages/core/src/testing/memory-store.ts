@@ -20,6 +20,7 @@ import type {
   PositionRow,
   SnapshotRow,
   Store,
+  TargetRow,
   TransactionRow,
   WatchlistRow,
 } from '../ports/index.js';
@@ -48,7 +49,12 @@ import { createSharedTables } from './memory-store-shared.js';
 
 /** The memory store: every optional capability of the port included (in-process only). */
 export type MemoryStore = Store &
-  Required<Pick<Store, 'runExclusive' | 'getJobRun' | 'saveJobRun' | 'listJobRuns' | 'deleteJobRuns'>>;
+  Required<
+    Pick<
+      Store,
+      'runExclusive' | 'getJobRun' | 'saveJobRun' | 'listJobRuns' | 'deleteJobRuns' | 'getTargets' | 'setTargets'
+    >
+  >;
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -64,6 +70,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const db: MemoryTables = { portfolios: new Map(), transactionIds: new Set(), lotIds: new Set(), snapshotSeq: 0 };
   /** The tail of each portfolio's queue of ledger changes. */
   const locks = new Map<string, Promise<void>>();
+  /** Target holdings (model portfolios) by portfolio id, ordered by symbol. */
+  const targets = new Map<string, TargetRow[]>();
 
   const tablesOf = (portfolioId: string): PortfolioTables | undefined => db.portfolios.get(portfolioId);
 
@@ -156,6 +164,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       for (const tx of t.transactions) db.transactionIds.delete(tx.id);
       for (const lotId of t.lots.keys()) db.lotIds.delete(lotId);
       db.portfolios.delete(id);
+      targets.delete(id);
       return true;
     },
 
@@ -226,6 +235,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async listWatch(portfolioId) {
       const t = tablesOf(portfolioId);
       return t ? watchList(t) : [];
+    },
+
+    async getTargets(portfolioId) {
+      return (targets.get(portfolioId) ?? []).map(copy);
+    },
+
+    async setTargets(portfolioId, rows, at) {
+      if (!tablesOf(portfolioId))
+        throw new MemoryConstraintError('targets_portfolio_fk', `no portfolio ${portfolioId}`);
+      const seen = new Set<string>();
+      for (const r of rows) {
+        if (seen.has(r.symbol)) throw new MemoryConstraintError('targets_pk', `${r.symbol} listed twice`);
+        seen.add(r.symbol);
+      }
+      const updatedAt = isoOut(at);
+      const next = rows.map((r) => ({ portfolioId, symbol: r.symbol, weight: r.weight, updatedAt })).sort(bySymbol);
+      if (next.length === 0) targets.delete(portfolioId);
+      else targets.set(portfolioId, next);
     },
 
     async insertSnapshots(rows, opts) {

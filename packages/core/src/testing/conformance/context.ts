@@ -14,7 +14,7 @@ import { createTestProvider, type TestProvider } from '../provider.js';
 import { vitest } from '../runtime.js';
 
 /** Tables that hold rows belonging to a portfolio (each has a `portfolio_id` column). */
-export const PORTFOLIO_TABLES = ['transactions', 'positions', 'lots', 'snapshots', 'watchlist'] as const;
+export const PORTFOLIO_TABLES = ['transactions', 'positions', 'lots', 'snapshots', 'watchlist', 'targets'] as const;
 
 /** A value bound to a `?` placeholder of a {@link RawQuery}. */
 export type RawParam = string | number;

@@ -36,6 +36,8 @@ async function portfolioWithRows(h: ConformanceFixture): Promise<string> {
     flags: [],
   };
   await h.store.insertSnapshots([snap]);
+  // Target weights live in their own table (a store without them has nothing to leave behind).
+  if (h.store.setTargets) await h.engine.setTargets(p.id, [{ symbol: 'AAPL', weight: '0.5' }]);
   return p.id;
 }
 

@@ -65,7 +65,7 @@ describe('docs/http.md', () => {
       const served = listRoutes(router).map((r) => `${r.method.toUpperCase()} ${r.path}`);
       const documented = tableRows(section('Routes'))
         .map(([method = '', path = '']) => `${method.replace(/`/g, '')} ${path.replace(/`/g, '')}`)
-        .filter((route) => /^(GET|POST|PATCH|DELETE) \//.test(route));
+        .filter((route) => /^(GET|POST|PUT|PATCH|DELETE) \//.test(route));
       expect([...documented].sort()).toEqual([...served].sort());
     } finally {
       router.close();

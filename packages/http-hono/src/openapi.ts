@@ -21,6 +21,7 @@ export const OPENAPI_TAG_DESCRIPTIONS: Readonly<Record<RouteTag, string>> = {
   History: 'Snapshots of a portfolio over time',
   Prices: 'Latest prices, daily history and providers',
   Watchlist: "Symbols a portfolio's owner follows",
+  Analytics: 'Performance, risk, target weights, drift, rebalancing and optimised weights',
   Streams: 'Server-sent events: prices and portfolio changes',
   Admin: 'Jobs, snapshots, scheduler, providers and metrics (admin role)',
   Health: 'For load balancers',

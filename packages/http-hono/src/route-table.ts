@@ -28,6 +28,7 @@ export const ROUTE_TAGS = [
   'History',
   'Prices',
   'Watchlist',
+  'Analytics',
   'Streams',
   'Admin',
   'Health',
@@ -84,7 +85,7 @@ export interface RouteInput<P, Q, B> {
 
 /** One route. `P`, `Q`, `B`: the parsed params, query and body. */
 export interface RouteSpec<P = Record<string, string>, Q = Record<string, unknown>, B = unknown> {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Hono path relative to the router's mount point: `/portfolios/:id/trades`. */
   path: string;
   /** A stable operation id for the OpenAPI document (`createTrade`). */

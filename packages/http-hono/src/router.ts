@@ -32,6 +32,7 @@ import { createRateLimiters, type RateLimiters } from './rate-limit.js';
 import type { AnyRouteSpec, AuthUser, RouteInput } from './route-table.js';
 import type { MetricsRecorder, RouterDeps } from './router-deps.js';
 import { adminRoutes } from './routes/admin.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { portfolioRoutes } from './routes/portfolios.js';
@@ -144,6 +145,7 @@ function apiRoutes(deps: RouterDeps): AnyRouteSpec[] {
     ...historyRoutes,
     ...watchlistRoutes,
     ...priceRoutes,
+    ...analyticsRoutes,
     ...streamRoutes(deps),
     ...adminRoutes(deps),
   ];

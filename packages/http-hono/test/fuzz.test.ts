@@ -74,6 +74,10 @@ const CORPUS: Record<string, unknown[]> = {
   baseCurrency: ['usd', 'US', 'DOLLARS', 1, SQL],
   costBasisMethod: ['lifo', '', 1, SQL],
   instant: ['yesterday', '2026-13-45T00:00:00Z', '9999-12-31T00:00:00.000Z', '2026-01-05T10:00:00', 0, '', SQL],
+  boolean: ['true', 1, 0, '', 'yes'],
+  list: ['AAPL', 42, [42], [{ symbol: SQL }], [{}]],
+  objective: ['MIN-VARIANCE', 'max-return', '', 1, SQL],
+  number: ['365', -1, 0, 1e9, new Raw('1e309'), new Raw('NaN'), 'Infinity', 1.5],
   day: ['2026-02-30', '20260101', '9999-99-99', '2099-01-01', 1, '', SQL],
 };
 
@@ -98,6 +102,13 @@ const FIELD_KIND: Record<string, string> = {
   day: 'day',
   from: 'day',
   to: 'day',
+  threshold: 'nonNegative',
+  cashBuffer: 'nonNegative',
+  minTrade: 'nonNegative',
+  symbols: 'list',
+  objective: 'objective',
+  lookbackDays: 'number',
+  maxWeight: 'number',
 };
 
 /** Fields a client must never set, sent beside valid ones. */
@@ -129,6 +140,20 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
   'POST /admin/snapshots/daily': { day: '2026-01-04' },
   'POST /admin/portfolios/:id/backfill': { from: '2026-01-01', to: '2026-01-04' },
   'POST /admin/backfill': { from: '2026-01-01', to: '2026-01-04' },
+  'PUT /portfolios/:id/targets': { targets: [{ symbol: 'AAPL', weight: '0.5' }] },
+  'POST /portfolios/:id/rebalance': {
+    dryRun: true,
+    threshold: '0.02',
+    cashBuffer: '10',
+    minTrade: '5',
+    fractional: false,
+  },
+  'POST /analytics/optimize': {
+    symbols: ['AAPL', 'MSFT'],
+    objective: 'min-variance',
+    lookbackDays: 365,
+    maxWeight: 0.8,
+  },
 };
 
 const keyOf = (r: AnyRouteSpec) => `${r.method.toUpperCase()} ${r.path}`;

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyRouteSpec } from '../src/route-table.js';
 import { createFoliokitRouter, type FoliokitRouter, listRoutes } from '../src/router.js';
 
-const METHODS = ['get', 'post', 'patch', 'delete'] as const;
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 type Method = (typeof METHODS)[number];
 
 /** Callers, resolved from test headers: `x-test-user`, and `x-test-roles` (comma separated). */
@@ -35,6 +35,8 @@ const BODIES: Record<string, unknown> = {
   'post /portfolios/:id/cash': { kind: 'withdrawal', amount: '10' },
   'patch /portfolios/:id': { name: 'Taken over' },
   'post /portfolios/:id/watchlist': { symbol: 'MSFT' },
+  'put /portfolios/:id/targets': { targets: [{ symbol: 'AAPL', weight: '0.5' }] },
+  'post /portfolios/:id/rebalance': { dryRun: true },
 };
 
 /** What fills a path parameter other than `:id`. */
@@ -69,7 +71,7 @@ describe('ownership and policies over the route table', () => {
     body?: unknown,
   ): Promise<{ status: number; contentType: string; text: string; headers: Headers }> {
     const init: RequestInit = { method: method.toUpperCase(), headers: { ...headers, 'idempotency-key': 'k-1' } };
-    if (method === 'post' || method === 'patch') {
+    if (method === 'post' || method === 'put' || method === 'patch') {
       init.body = JSON.stringify(body ?? {});
       (init.headers as Record<string, string>)['content-type'] = 'application/json';
     }

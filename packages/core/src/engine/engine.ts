@@ -78,6 +78,16 @@ export interface EngineHealth {
   provider: ProviderStatus;
 }
 
+/** Events that change what a portfolio's risk is computed from (its positions). */
+const RISK_CHANGING_EVENTS: ReadonlySet<string> = new Set([
+  'trade.executed',
+  'cash.deposited',
+  'cash.withdrawn',
+  'transaction.voided',
+  'history.corrected',
+  'portfolio.deleted',
+]);
+
 /**
  * The portfolio engine. Create it with `createPortfolioEngine`.
  */
@@ -118,8 +128,13 @@ export class PortfolioEngine {
     this.#trading = new Trading(this, this.#snapshots);
     this.#events.onAny((event) => {
       // Risk reports follow the ledger and the prices: drop what a change makes stale.
+      // Risk reads positions and price history, not snapshots: snapshot events leave the cache alone.
       if (event.type === 'price.updated' || event.type === 'events.gap') this.#riskCache.invalidate();
-      else if ('portfolioId' in event && typeof event.portfolioId === 'string') {
+      else if (
+        RISK_CHANGING_EVENTS.has(event.type) &&
+        'portfolioId' in event &&
+        typeof event.portfolioId === 'string'
+      ) {
         this.#riskCache.invalidate(event.portfolioId);
       }
     });

@@ -4,9 +4,9 @@
  * (or rejects) is logged and never breaks the engine or the other listeners.
  */
 import { EventEmitter } from 'eventemitter3';
-import type { Portfolio, Transaction } from './engine/types.js';
+import type { Transaction } from './engine/types.js';
 import type { ErrorCode } from './errors.js';
-import type { Logger, SnapshotRow, TransportGapReason } from './ports/index.js';
+import type { Logger, Portfolio, SnapshotRow, TransportGapReason } from './ports/index.js';
 
 // ----- reports and values that events carry (the features import them from here) -----
 

@@ -41,7 +41,7 @@ import { runDailyNow, type StartSchedulerOptions, startScheduler, stopScheduler 
 import { checkDailyInput, type DailySnapshotReport, type RunDailySnapshotsInput } from '../jobs/daily.js';
 import { type JobDefinition, Scheduler, type SchedulerStatus, type TickOutcome } from '../jobs/scheduler.js';
 import { fmt, parseDecimal, ZERO } from '../money/decimal.js';
-import type { Clock, DailyBar, Logger, MarketDataProvider, Store, TransactionRow } from '../ports/index.js';
+import type { Clock, DailyBar, Logger, MarketDataProvider, Portfolio, Store, TransactionRow } from '../ports/index.js';
 import { PriceBook, type PriceRefreshReport, type ProviderStatus } from '../prices/price-book.js';
 import { normalizeSymbol } from '../prices/symbols.js';
 import { type GetHistoryInput, getHistory, type History, type Snapshot } from '../snapshots/history.js';
@@ -66,7 +66,7 @@ import {
 import type { CreatePortfolioEngineOptions } from './options.js';
 import { publicTransaction } from './results.js';
 import { executedAtOf, Trading } from './trading.js';
-import type { Page, Portfolio, Position, Transaction, Valuation, WatchlistItem } from './types.js';
+import type { Page, Position, Transaction, Valuation, WatchlistItem } from './types.js';
 
 /** What `engine.checkHealth()` reports (the HTTP layer's `/health`). */
 export interface EngineHealth {

@@ -12,8 +12,8 @@ export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 export const SNAPSHOT_KINDS = ['trade', 'interval', 'daily', 'backfill'] as const;
 export type SnapshotKind = (typeof SNAPSHOT_KINDS)[number];
 
-/** A portfolio as stored. Decimals are strings. */
-export interface PortfolioRow {
+/** A portfolio, as the API shows it and the store keeps it. Every decimal is a string. */
+export interface Portfolio {
   id: string;
   ownerId: string | null;
   name: string;
@@ -33,6 +33,9 @@ export interface PortfolioRow {
   createdAt: string;
   updatedAt: string;
 }
+
+/** A portfolio as the store port carries it (the same shape as {@link Portfolio}). */
+export type PortfolioRow = Portfolio;
 
 /** A position as stored. A position sold down to zero stays with `quantity: "0"`. */
 export interface PositionRow {

@@ -4,11 +4,10 @@
  * ledger, under both cost basis methods; a round trip at one price leaves the start minus fees.
  */
 import type { Arbitrary } from 'fast-check';
-import type { Portfolio } from '../../engine/index.js';
 import type { ErrorCode } from '../../errors.js';
 import { replayLedger } from '../../ledger/index.js';
 import { dec, fmt, ZERO } from '../../money/decimal.js';
-import type { TransactionRow } from '../../ports/index.js';
+import type { Portfolio, TransactionRow } from '../../ports/index.js';
 import { fastCheck, vitest } from '../runtime.js';
 import { type ConformanceContext, codeOf } from './context.js';
 

@@ -63,6 +63,7 @@ export {
   type HistoryInterval,
   type Snapshot,
 } from './snapshots/history.js';
+export type { SnapshotHost } from './snapshots/host.js';
 export type { SnapshotOptions } from './snapshots/options.js';
 export {
   type Clock,
@@ -76,4 +77,5 @@ export {
   type TimerHandle,
   toIso,
 } from './time.js';
+export type { HoldingPrice } from './valuation/kernel.js';
 export type { KnownPrice } from './valuation/portfolio.js';

@@ -5,6 +5,8 @@
  * weights). Statistics are floats with their method stated; amounts stay exact decimals; what
  * cannot be computed is `null` with a reason. docs/analytics.md gives every formula.
  */
+
+export type { Matrix } from './matrix.js';
 export {
   asTargets,
   OPTIMIZE_OBJECTIVES,
@@ -27,8 +29,13 @@ export {
   type PerformancePoint,
   type PositionPerformance,
 } from './performance.js';
+export type { PerformanceGap } from './performance-data.js';
 export {
+  type OrderPlan,
+  orderKey,
+  type PlanOptions,
   type PlanRebalanceInput,
+  planOrders,
   planRebalance,
   type RebalanceInput,
   type RebalanceOrder,
@@ -36,12 +43,15 @@ export {
   type RebalanceResult,
   rebalance,
   type SkipReason,
+  type TradeFn,
 } from './rebalance.js';
 export {
   annualize,
   type DietzPoint,
   type FlowDay,
   modifiedDietz,
+  type ReturnGap,
+  type ReturnOptions,
   simpleReturn,
   type TwrResult,
   ttwror,
@@ -53,10 +63,12 @@ export {
   getRisk,
   type MonteCarloEstimate,
   type RiskCache,
+  type RiskCacheKey,
   type RiskContribution,
   type RiskEstimate,
   type RiskGap,
   type RiskInput,
+  type RiskMethodChoice,
   type RiskReport,
 } from './risk.js';
 export {
@@ -64,8 +76,10 @@ export {
   type DriftRow,
   getDrift,
   getTargets,
+  type HoldingsState,
   type ResolvedTarget,
   setTargets,
   type TargetInput,
+  WEIGHT_DECIMALS,
 } from './targets.js';
-export { xirr } from './xirr.js';
+export { type DatedFlow, type XirrResult, xirr } from './xirr.js';

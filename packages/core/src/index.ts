@@ -8,6 +8,7 @@
  */
 
 export * from './analytics/index.js';
+export * from './backtest/index.js';
 export * from './engine/index.js';
 export { ERROR_CODES, type ErrorCode, type ErrorDetails, FoliokitError, isFoliokitError, wrapError } from './errors.js';
 export * from './events.js';

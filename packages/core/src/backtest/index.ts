@@ -1,0 +1,40 @@
+/**
+ * Backtesting: `runBacktest` replays daily bars through a strategy with the ledger's own rules;
+ * strategies are plain objects in a registry (the built-ins `sma-cross`, `momentum`,
+ * `mean-reversion` and `buy-and-hold`, and users' own); incremental indicators help write them.
+ * docs/backtesting.md shows a strategy written from scratch and a result replayed into a paper
+ * portfolio.
+ */
+export * from './indicators.js';
+export { getStrategy, listStrategies, registerStrategy, unregisterStrategy } from './registry.js';
+export {
+  ALLOCATIONS,
+  type Allocation,
+  BACKTEST_PERIODS_PER_YEAR,
+  type BacktestFill,
+  type BacktestMetrics,
+  type BacktestOptions,
+  type BacktestPosition,
+  type BacktestProgress,
+  type BacktestResult,
+  type BacktestStat,
+  FILL_MODES,
+  type FillMode,
+  runBacktest,
+  type UnfilledOrder,
+  type UnfilledReason,
+} from './run.js';
+export { buyAndHold, buyAndHoldParams } from './strategies/buy-and-hold.js';
+export { meanReversion, meanReversionParams } from './strategies/mean-reversion.js';
+export { momentum, momentumParams } from './strategies/momentum.js';
+export { type SmaCrossState, smaCross, smaCrossParams } from './strategies/sma-cross.js';
+export {
+  type AnyStrategy,
+  defineStrategy,
+  isStrategy,
+  STRATEGY_NAME_RE,
+  type Strategy,
+  type StrategyContext,
+  type StrategyInfo,
+  type StrategyInitContext,
+} from './strategy.js';

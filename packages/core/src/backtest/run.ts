@@ -1,0 +1,784 @@
+/**
+ * `runBacktest`: replays daily bars of several symbols in date order through a strategy, fills its
+ * orders with the ledger's own planning rules (`planTrade` on an in-memory ledger state: exact
+ * decimals, fees in cost basis, average cost or FIFO), values the portfolio after every day with
+ * the valuation kernel's primitives, and measures the equity curve with the analytics' statistics.
+ * A backtest and a paper portfolio fed the same fills never disagree about money.
+ */
+import { z } from 'zod';
+import { annualize as annualizeReturn, chainedReturns, ttwror } from '../analytics/returns.js';
+import { maxDrawdown, sharpe, volatility } from '../analytics/stats.js';
+import { xirr } from '../analytics/xirr.js';
+import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
+import { planCash, planTrade } from '../ledger/plan.js';
+import { DERIVED_SCALE, Dec, dec, fmt, parseDecimal, ZERO } from '../money/decimal.js';
+import { parseScaled } from '../money/fixed.js';
+import {
+  COST_BASIS_METHODS,
+  type CostBasisMethod,
+  type DailyBar,
+  type LedgerState,
+  type LedgerWrite,
+  type LotRow,
+  type MarketDataProvider,
+  type PositionRow,
+} from '../ports/index.js';
+import { normalizeSymbol } from '../prices/symbols.js';
+import { validateBars } from '../prices/validate.js';
+import { daysInclusive, parseDay } from '../time.js';
+import { decimalInput, validate } from '../validation.js';
+import { AMOUNT_SCALE, QUANTITY_SCALE, scaledTotals, valueHoldings } from '../valuation/kernel.js';
+import { getStrategy } from './registry.js';
+import { type AnyStrategy, isStrategy, type StrategyContext } from './strategy.js';
+
+/** When an order placed at a bar's close fills. */
+export const FILL_MODES = ['next-open', 'close'] as const;
+export type FillMode = (typeof FILL_MODES)[number];
+
+/** How the cash is shared between symbols. */
+export const ALLOCATIONS = ['equal-sleeves', 'shared'] as const;
+export type Allocation = (typeof ALLOCATIONS)[number];
+
+/** Trading days a year: the equity curve has one point per trading day, so statistics annualise with 252. */
+export const BACKTEST_PERIODS_PER_YEAR = 252;
+
+/** Progress of a run: bars replayed so far, of all bars. */
+export interface BacktestProgress {
+  done: number;
+  total: number;
+}
+
+/** Input of {@link runBacktest}. */
+export interface BacktestOptions {
+  /** A registered strategy's name (`'sma-cross'`) or a strategy object. */
+  strategy: string | AnyStrategy;
+  /** The strategy's parameters, validated (and defaulted) by its schema. @default {} */
+  params?: Record<string, unknown>;
+  /** The symbols to trade (1 to 1,000, no duplicates). */
+  symbols: string[];
+  /** First day, `YYYY-MM-DD`. */
+  from: string;
+  /** Last day, `YYYY-MM-DD` (at least `from`). */
+  to: string;
+  /** Where the daily bars come from (`getDailyHistory`): any provider, CSV files included. */
+  marketData: MarketDataProvider;
+  /** Starting cash (a decimal string or number, > 0). */
+  initialCash: string | number;
+  /**
+   * When an order placed at a bar's close fills: the symbol's next bar's open (`'next-open'`; a bar
+   * without an open fills at its close) or the same close (`'close'`). @default 'next-open'
+   */
+  fill?: FillMode;
+  /** Commission per fill: `fixed` plus `rate` × gross (exact; both ≥ 0). @default none */
+  commission?: { fixed?: string | number; rate?: string | number };
+  /**
+   * `'equal-sleeves'`: the starting cash split equally into one sleeve per symbol, sleeves never
+   * borrow from each other; `'shared'`: one pool. @default 'equal-sleeves'
+   */
+  allocation?: Allocation;
+  /** The ledger's cost basis method. @default 'average' */
+  costBasisMethod?: CostBasisMethod;
+  /** Annual risk-free rate for the Sharpe ratio (0.02 = 2 %). @default 0 */
+  riskFreeRate?: number;
+  /** Called as the replay advances (about every 1 % of the bars, and at the end). */
+  onProgress?: (progress: BacktestProgress) => void;
+  /** Cancels the run: it then rejects with the signal's reason when that is a FoliokitError, else `CONFLICT` with `details.aborted`. */
+  signal?: AbortSignal;
+}
+
+/** One fill. Decimal strings; `at` is the ledger instant it was recorded at. */
+export interface BacktestFill {
+  day: string;
+  /** `${day}T00:00:00.000Z` for an open fill, `${day}T23:59:59.999Z` for a close fill. */
+  at: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: string;
+  price: string;
+  fee: string;
+}
+
+/** Why an order did not fill. */
+export type UnfilledReason = 'LAST_BAR' | 'INSUFFICIENT_CASH' | 'INSUFFICIENT_QUANTITY';
+
+/** An order that did not fill: placed on the symbol's last bar, or not affordable (or nothing to sell). */
+export interface UnfilledOrder {
+  /** The day the order was placed. */
+  day: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  /** The quantity asked, or null for "as much as possible" / "the whole position". */
+  quantity: string | null;
+  reason: UnfilledReason;
+}
+
+/** A statistic, or null with the reason it is not defined. */
+export interface BacktestStat {
+  value: number | null;
+  reason?: string;
+}
+
+/** Statistics of the equity curve (floats), computed by core's analytics. */
+export interface BacktestMetrics {
+  /** Time-weighted return (TTWROR, no external flows: final value / initial cash − 1). */
+  twr: BacktestStat;
+  /** TWR annualised over the calendar days from the first to the last bar. */
+  annualizedReturn: BacktestStat;
+  /** Money-weighted return (XIRR of the initial cash and the final value), annual. */
+  mwr: BacktestStat;
+  /** Deepest fall of the equity curve from a running peak (≤ 0). */
+  maxDrawdown: BacktestStat;
+  /** Annualised volatility of the daily returns (× √252). */
+  volatility: BacktestStat;
+  /** Annualised Sharpe ratio of the daily returns (252 periods a year). */
+  sharpe: BacktestStat;
+}
+
+/** An open position at the end. */
+export interface BacktestPosition {
+  symbol: string;
+  quantity: string;
+  /** Cost of the shares held, buy fees included. */
+  costBasis: string;
+  /** Realized P&L of this symbol's sells. */
+  realizedPnl: string;
+}
+
+/** What {@link runBacktest} returns. */
+export interface BacktestResult {
+  strategy: string;
+  /** The parameters as the strategy's schema validated them (defaults filled in). */
+  params: unknown;
+  symbols: string[];
+  from: string;
+  to: string;
+  fill: FillMode;
+  allocation: Allocation;
+  costBasisMethod: CostBasisMethod;
+  commission: { fixed: string; rate: string };
+  initialCash: string;
+  /** Every fill, in the order it happened. */
+  fills: BacktestFill[];
+  /** Orders that did not fill, in the order they were placed or tried. */
+  unfilled: UnfilledOrder[];
+  /** The portfolio's value after each day with a bar (cash + positions at their last close). */
+  equity: Array<{ day: string; value: string }>;
+  /** Cash + open positions marked at their last close (not sold). */
+  finalValue: string;
+  cash: string;
+  /** Each sleeve's cash at the end (`'equal-sleeves'` only), by symbol. */
+  sleeves?: Record<string, string>;
+  /** Open positions, by symbol. */
+  positions: BacktestPosition[];
+  /** Realized P&L of every sell. */
+  realizedPnl: string;
+  /** Bars replayed. */
+  bars: number;
+  metrics: BacktestMetrics;
+}
+
+const optionsSchema = z.strictObject({
+  strategy: z.union([z.string().min(1).max(64), z.custom<AnyStrategy>(isStrategy, 'must be a strategy object')]),
+  params: z.record(z.string(), z.unknown()).optional(),
+  symbols: z.array(z.string()).min(1).max(1000),
+  from: z.string(),
+  to: z.string(),
+  marketData: z.custom<MarketDataProvider>(
+    (v) => typeof (v as MarketDataProvider | null)?.getDailyHistory === 'function',
+    'must be a market data provider with getDailyHistory',
+  ),
+  initialCash: decimalInput,
+  fill: z.enum(FILL_MODES).default('next-open'),
+  commission: z.strictObject({ fixed: decimalInput.optional(), rate: decimalInput.optional() }).optional(),
+  allocation: z.enum(ALLOCATIONS).default('equal-sleeves'),
+  costBasisMethod: z.enum(COST_BASIS_METHODS).default('average'),
+  riskFreeRate: z.number().min(-1).max(1).default(0),
+  onProgress: z.custom<(p: BacktestProgress) => void>((v) => typeof v === 'function', 'must be a function').optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional(),
+});
+
+/** The validated, parsed options. */
+interface Plan {
+  strategy: AnyStrategy;
+  params: unknown;
+  symbols: string[];
+  from: string;
+  to: string;
+  marketData: MarketDataProvider;
+  initialCash: Dec;
+  fill: FillMode;
+  fixedFee: Dec;
+  feeRate: Dec;
+  allocation: Allocation;
+  costBasisMethod: CostBasisMethod;
+  riskFreeRate: number;
+  onProgress: ((p: BacktestProgress) => void) | undefined;
+  signal: AbortSignal | undefined;
+}
+
+function fail(field: string, message: string): FoliokitError {
+  return new FoliokitError('VALIDATION_FAILED', `${field}: ${message}`, { field });
+}
+
+function nonNegative(input: string | number | undefined, field: string): Dec {
+  if (input === undefined) return ZERO;
+  const value = parseDecimal(input, field);
+  if (value.isNegative()) throw fail(field, 'must not be negative');
+  return value;
+}
+
+/** Validates the options once; every failure is `VALIDATION_FAILED` naming the field. */
+function parseOptions(input: BacktestOptions): Plan {
+  const v = validate(optionsSchema, input, 'options');
+  let strategy: AnyStrategy;
+  if (typeof v.strategy === 'string') {
+    try {
+      strategy = getStrategy(v.strategy);
+    } catch {
+      throw fail('strategy', `no strategy named ${JSON.stringify(v.strategy)}`);
+    }
+  } else {
+    strategy = v.strategy;
+  }
+  const parsed = strategy.params.safeParse(v.params ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.map(String).join('.') ?? '';
+    throw fail(path === '' ? 'params' : `params.${path}`, issue?.message ?? 'invalid parameters');
+  }
+  const symbols = v.symbols.map((s, i) => normalizeSymbol(s, `symbols.${i}`));
+  const seen = new Set<string>();
+  symbols.forEach((s, i) => {
+    if (seen.has(s)) throw fail(`symbols.${i}`, `${s} is listed twice`);
+    seen.add(s);
+  });
+  const from = parseDay(v.from, 'from');
+  const to = parseDay(v.to, 'to');
+  if (to < from) throw fail('to', 'must not be before from');
+  const initialCash = parseDecimal(v.initialCash, 'initialCash');
+  if (!initialCash.isPositive() || initialCash.isZero()) throw fail('initialCash', 'must be greater than zero');
+  return {
+    strategy,
+    params: parsed.data,
+    symbols,
+    from,
+    to,
+    marketData: v.marketData,
+    initialCash,
+    fill: v.fill,
+    fixedFee: nonNegative(v.commission?.fixed, 'commission.fixed'),
+    feeRate: nonNegative(v.commission?.rate, 'commission.rate'),
+    allocation: v.allocation,
+    costBasisMethod: v.costBasisMethod,
+    riskFreeRate: v.riskFreeRate,
+    onProgress: v.onProgress,
+    signal: v.signal,
+  };
+}
+
+/** An order waiting for its fill. */
+interface Order {
+  day: string;
+  side: 'buy' | 'sell';
+  quantity: Dec | null;
+}
+
+/** One symbol's replay state. */
+interface SymbolRun {
+  symbol: string;
+  bars: DailyBar[];
+  /** Index of the current bar (−1 before the first). */
+  index: number;
+  pending: Order[];
+  /** The sleeve's cash (`'equal-sleeves'`), else null. */
+  sleeve: Dec | null;
+  position: PositionRow | null;
+  lots: LotRow[];
+  /** Quantity held, scaled by 10^18 (null: not representable at that scale). */
+  quantityScaled: bigint | null;
+  costScaled: bigint | null;
+  /** The close last valued, scaled by 10^18, and the bar index it belongs to. */
+  closeScaled: bigint | null;
+  closeIndex: number;
+  ctx: StrategyContext;
+  state: unknown;
+}
+
+const PORTFOLIO_ID = 'backtest';
+
+/** Fill instants: opens at the start of the day, closes at its end (the deposit precedes both). */
+function openAt(day: string): string {
+  return `${day}T00:00:00.000Z`;
+}
+function closeAt(day: string): string {
+  return `${day}T23:59:59.999Z`;
+}
+
+/** The cancellation error: the signal's reason when it is a FoliokitError, else `CONFLICT`. */
+function abortError(signal: AbortSignal, progress: BacktestProgress): FoliokitError {
+  const reason: unknown = signal.reason;
+  if (isFoliokitError(reason)) return reason;
+  return new FoliokitError('CONFLICT', 'The backtest was cancelled', { aborted: true, ...progress }, { cause: reason });
+}
+
+/** Lets timers and I/O run (an abort, an HTTP request) between slices of a long replay. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Loads and validates every symbol's bars, one symbol at a time, in the order given. */
+async function loadBars(plan: Plan): Promise<DailyBar[][]> {
+  const out: DailyBar[][] = [];
+  for (const symbol of plan.symbols) {
+    if (plan.signal?.aborted) throw abortError(plan.signal, { done: 0, total: 0 });
+    let bars: DailyBar[];
+    try {
+      bars = await plan.marketData.getDailyHistory(
+        symbol,
+        { from: plan.from, to: plan.to },
+        plan.signal ? { signal: plan.signal } : undefined,
+      );
+    } catch (error) {
+      throw wrapError(error, 'PROVIDER_ERROR', `Could not load the history of ${symbol}`, { symbol });
+    }
+    out.push(validateBars(bars, symbol, plan.marketData.name ?? 'marketData', { from: plan.from, to: plan.to }));
+  }
+  return out;
+}
+
+/**
+ * Runs a backtest: see the module note and docs/backtesting.md.
+ *
+ * Each day (the union of the symbols' bar days, ascending): first, with `'next-open'`, the orders
+ * waiting for that day's opens fill, symbol by symbol in the order of `symbols`, each symbol's in
+ * the order placed; then each symbol with a bar that day, in the order of `symbols`, gets `onBar`
+ * (with `'close'`, the orders it placed fill right after, at their symbol's close that day); then
+ * the day's value is recorded (cash + quantities × each symbol's last close). An order placed on a symbol's last bar is dropped
+ * (listed in `unfilled` with reason `LAST_BAR`), with either fill mode.
+ *
+ * @throws FoliokitError `VALIDATION_FAILED` naming the field; a provider's error for a symbol it
+ *   cannot serve; `CONFLICT` with `details.aborted` (or the signal's own FoliokitError reason) when
+ *   cancelled.
+ */
+export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
+  const plan = parseOptions(options);
+  const allBars = await loadBars(plan);
+  return replay(plan, allBars);
+}
+
+async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult> {
+  const { strategy, params, fill, allocation } = plan;
+  const sleeves = allocation === 'equal-sleeves';
+  // Sleeves: the cash split equally, rounded down to 12 places; the remainder stays unspent cash.
+  const sleeveStart = sleeves
+    ? plan.initialCash.div(plan.symbols.length).toDecimalPlaces(DERIVED_SCALE, Dec.ROUND_DOWN)
+    : null;
+
+  const state: LedgerState = {
+    portfolio: {
+      id: PORTFOLIO_ID,
+      ownerId: null,
+      name: 'backtest',
+      description: null,
+      baseCurrency: 'USD',
+      costBasisMethod: plan.costBasisMethod,
+      cash: '0',
+      netDeposits: '0',
+      realizedPnl: '0',
+      ledgerAt: null,
+      createdAt: openAt(plan.from),
+      updatedAt: openAt(plan.from),
+    },
+    position: null,
+    lots: [],
+    positions: [],
+    existing: null,
+    ledger: null,
+  };
+  const deposit = planCash(state, {
+    kind: 'deposit',
+    portfolioId: PORTFOLIO_ID,
+    amount: plan.initialCash,
+    executedAt: openAt(plan.from),
+    now: openAt(plan.from),
+    transactionId: 'bt-0',
+    requestHash: '',
+  });
+  applyPortfolio(state, deposit.write);
+  let cash = dec(state.portfolio.cash);
+  let cashScaled = parseScaled(state.portfolio.cash, AMOUNT_SCALE);
+
+  const fills: BacktestFill[] = [];
+  const unfilled: UnfilledOrder[] = [];
+  const runs: SymbolRun[] = [];
+  const bySymbol = new Map<string, SymbolRun>();
+  let seq = 0;
+
+  const fee = (gross: Dec): Dec => {
+    const f = plan.feeRate.isZero() ? plan.fixedFee : plan.fixedFee.plus(plan.feeRate.times(gross));
+    return f.decimalPlaces() > 18 ? f.toDecimalPlaces(18) : f;
+  };
+
+  /** Whole shares `available` buys at `price`, commission included. */
+  const affordable = (available: Dec, price: Dec): Dec => {
+    const spendable = available.minus(plan.fixedFee);
+    if (!spendable.isPositive() || spendable.isZero()) return ZERO;
+    let n = spendable.div(price.times(plan.feeRate.plus(1))).floor();
+    while (
+      n.isPositive() &&
+      !n.isZero() &&
+      n
+        .times(price)
+        .plus(fee(n.times(price)))
+        .gt(available)
+    )
+      n = n.minus(1);
+    return n;
+  };
+
+  const execute = (run: SymbolRun, order: Order, price: Dec, day: string, at: string): void => {
+    const available = run.sleeve ?? cash;
+    const held = run.position ? dec(run.position.quantity) : ZERO;
+    const miss = (reason: UnfilledReason) =>
+      unfilled.push({
+        day: order.day,
+        symbol: run.symbol,
+        side: order.side,
+        quantity: order.quantity ? fmt(order.quantity) : null,
+        reason,
+      });
+    let quantity: Dec;
+    let feeAmount: Dec;
+    if (order.side === 'buy') {
+      quantity = order.quantity ?? affordable(available, price);
+      if (quantity.isZero()) return void miss('INSUFFICIENT_CASH');
+      feeAmount = fee(quantity.times(price));
+      if (quantity.times(price).plus(feeAmount).gt(available)) return void miss('INSUFFICIENT_CASH');
+    } else {
+      quantity = order.quantity ?? held;
+      if (quantity.isZero() || quantity.gt(held)) return void miss('INSUFFICIENT_QUANTITY');
+      feeAmount = fee(quantity.times(price));
+      if (quantity.times(price).minus(feeAmount).plus(available).isNegative()) return void miss('INSUFFICIENT_CASH');
+    }
+    seq += 1;
+    const transactionId = `bt-${seq}`;
+    state.position = run.position;
+    state.lots = run.lots;
+    const { write } = planTrade(state, {
+      side: order.side,
+      portfolioId: PORTFOLIO_ID,
+      symbol: run.symbol,
+      quantity,
+      price,
+      fee: feeAmount,
+      executedAt: at,
+      now: at,
+      transactionId,
+      lotId: `${transactionId}-lot`,
+      requestHash: '',
+      priceGiven: true,
+    });
+    applyPortfolio(state, write);
+    applyPosition(run, write);
+    const amount = dec(write?.transaction?.amount ?? '0');
+    if (run.sleeve) run.sleeve = run.sleeve.plus(amount);
+    cash = dec(state.portfolio.cash);
+    cashScaled = parseScaled(state.portfolio.cash, AMOUNT_SCALE);
+    fills.push({
+      day,
+      at,
+      symbol: run.symbol,
+      side: order.side,
+      quantity: fmt(quantity),
+      price: fmt(price),
+      fee: fmt(feeAmount),
+    });
+  };
+
+  /** The day being replayed, and the runs that got an order during the current `onBar`. */
+  let currentDay = plan.from;
+  const placed: SymbolRun[] = [];
+
+  const place = (run: SymbolRun, side: 'buy' | 'sell', quantity: string | number | undefined): void => {
+    const field = side === 'buy' ? 'buy.quantity' : 'sell.quantity';
+    const q = quantity === undefined ? null : parseDecimal(quantity, field);
+    if (q && (!q.isPositive() || q.isZero())) throw fail(field, 'must be greater than zero');
+    const day = currentDay;
+    if (run.index === run.bars.length - 1) {
+      unfilled.push({ day, symbol: run.symbol, side, quantity: q ? fmt(q) : null, reason: 'LAST_BAR' });
+      return;
+    }
+    run.pending.push({ day, side, quantity: q });
+    placed.push(run);
+  };
+
+  /** Fills the waiting orders of `run` at `price`, in the order they were placed. */
+  const fillPending = (run: SymbolRun, price: Dec, at: string): void => {
+    const orders = run.pending;
+    run.pending = [];
+    for (const order of orders) execute(run, order, price, currentDay, at);
+  };
+
+  const runOf = (symbol: string | undefined, self: SymbolRun, field: string): SymbolRun => {
+    if (symbol === undefined || symbol === self.symbol) return self;
+    const other = bySymbol.get(symbol) ?? bySymbol.get(normalizeSymbol(symbol, field));
+    if (!other) throw fail(field, `${symbol} is not one of the backtest's symbols`);
+    return other;
+  };
+
+  plan.symbols.forEach((symbol, i) => {
+    const run: SymbolRun = {
+      symbol,
+      bars: allBars[i] as DailyBar[],
+      index: -1,
+      pending: [],
+      sleeve: sleeveStart,
+      position: null,
+      lots: [],
+      quantityScaled: 0n,
+      costScaled: 0n,
+      closeScaled: null,
+      closeIndex: -1,
+      ctx: undefined as unknown as StrategyContext,
+      state: undefined,
+    };
+    run.ctx = makeContext(run, params, {
+      cash: () => fmt(run.sleeve ?? cash),
+      position: (s) => runOf(s, run, 'position.symbol').position?.quantity ?? '0',
+      history: (s, n) => {
+        const r = runOf(s, run, 'history.symbol');
+        return r.bars.slice(Math.max(0, r.index + 1 - n), r.index + 1);
+      },
+      order: (side, s, q) => place(runOf(s, run, `${side}.symbol`), side, q),
+    });
+    runs.push(run);
+    bySymbol.set(symbol, run);
+  });
+  for (const run of runs) {
+    run.state = strategy.init ? strategy.init({ symbol: run.symbol, params }) : undefined;
+    (run.ctx as { state: unknown }).state = run.state;
+  }
+
+  // The calendar: every day any symbol has a bar.
+  const daySet = new Set<string>();
+  let total = 0;
+  for (const bars of allBars) {
+    total += bars.length;
+    for (const bar of bars) daySet.add(bar.day);
+  }
+  const days = [...daySet].sort();
+  const equity: Array<{ day: string; value: string }> = [];
+  const step = Math.max(1, Math.ceil(total / 100));
+  let done = 0;
+  let nextReport = step;
+  let exact = true;
+
+  for (const day of days) {
+    if (plan.signal?.aborted) throw abortError(plan.signal, { done, total });
+    currentDay = day;
+    const today: SymbolRun[] = [];
+    for (const run of runs) {
+      const next = run.bars[run.index + 1];
+      if (next !== undefined && next.day === day) {
+        run.index += 1;
+        today.push(run);
+      }
+    }
+    // 'next-open': the orders waiting for today's opens, symbol by symbol.
+    if (fill === 'next-open') {
+      for (const run of today) {
+        if (run.pending.length === 0) continue;
+        const bar = run.bars[run.index] as DailyBar;
+        fillPending(run, dec(bar.open ?? bar.close), openAt(day));
+      }
+    }
+    for (const run of today) {
+      const ctx = run.ctx as { day: string; bar: DailyBar; index: number };
+      const bar = run.bars[run.index] as DailyBar;
+      ctx.day = day;
+      ctx.bar = bar;
+      ctx.index = run.index;
+      strategy.onBar(run.ctx);
+      // 'close': the orders placed during this call fill at today's close of their symbol (one
+      // without a bar today waits for its next bar's close).
+      if (fill === 'close') {
+        if (run.pending.length > 0) fillPending(run, dec(bar.close), closeAt(day));
+        for (const target of placed) {
+          const own = target.bars[target.index];
+          if (target.pending.length > 0 && own?.day === day) fillPending(target, dec(own.close), closeAt(day));
+        }
+      }
+      placed.length = 0;
+    }
+    done += today.length;
+    const value = exact ? valueScaled(runs, cashScaled) : null;
+    if (value === null) exact = false;
+    equity.push({ day, value: value ?? valueWide(runs, state.portfolio.cash) });
+    if (done >= nextReport && done < total) {
+      nextReport = done + step;
+      plan.onProgress?.({ done, total });
+      await yieldToEventLoop();
+    }
+  }
+  if (plan.signal?.aborted) throw abortError(plan.signal, { done, total });
+  plan.onProgress?.({ done, total });
+
+  const finalValue = equity.at(-1)?.value ?? fmt(cash);
+  const positions: BacktestPosition[] = runs
+    .filter((r) => r.position !== null && r.position.quantity !== '0')
+    .map((r) => ({
+      symbol: r.symbol,
+      quantity: (r.position as PositionRow).quantity,
+      costBasis: (r.position as PositionRow).costBasis,
+      realizedPnl: (r.position as PositionRow).realizedPnl,
+    }))
+    .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  const result: BacktestResult = {
+    strategy: strategy.name,
+    params,
+    symbols: plan.symbols,
+    from: plan.from,
+    to: plan.to,
+    fill,
+    allocation,
+    costBasisMethod: plan.costBasisMethod,
+    commission: { fixed: fmt(plan.fixedFee), rate: fmt(plan.feeRate) },
+    initialCash: fmt(plan.initialCash),
+    fills,
+    unfilled,
+    equity,
+    finalValue,
+    cash: state.portfolio.cash,
+    positions,
+    realizedPnl: state.portfolio.realizedPnl,
+    bars: done,
+    metrics: metricsOf(equity, plan.initialCash, plan.riskFreeRate),
+  };
+  if (sleeves) result.sleeves = Object.fromEntries(runs.map((r) => [r.symbol, fmt(r.sleeve ?? ZERO)]));
+  return result;
+}
+
+/** The runner's side of a context: what `cash`, `position`, `history`, `buy` and `sell` do. */
+interface ContextHooks {
+  cash(): string;
+  position(symbol: string | undefined): string;
+  history(symbol: string | undefined, n: number): readonly DailyBar[];
+  order(side: 'buy' | 'sell', symbol: string | undefined, quantity: string | number | undefined): void;
+}
+
+/** One symbol's context, reused for each of its bars (the runner sets `day`, `bar`, `index`, `state`). */
+function makeContext(run: SymbolRun, params: unknown, hooks: ContextHooks): StrategyContext {
+  return {
+    day: '',
+    symbol: run.symbol,
+    bar: { day: '', close: '0' },
+    index: -1,
+    params,
+    state: undefined,
+    get cash() {
+      return hooks.cash();
+    },
+    history(a: string | number, b?: number): readonly DailyBar[] {
+      return typeof a === 'number' ? hooks.history(undefined, a) : hooks.history(a, b ?? 1);
+    },
+    position: (symbol?: string) => hooks.position(symbol),
+    buy: (symbol?: string, quantity?: string | number) => hooks.order('buy', symbol, quantity),
+    sell: (symbol?: string, quantity?: string | number) => hooks.order('sell', symbol, quantity),
+  } as StrategyContext;
+}
+
+function applyPortfolio(state: LedgerState, write: LedgerWrite | null): void {
+  if (!write) return;
+  state.portfolio = { ...state.portfolio, ...write.portfolio };
+}
+
+function applyPosition(run: SymbolRun, write: LedgerWrite | null): void {
+  if (!write?.position) return;
+  run.position = write.position;
+  run.quantityScaled = parseScaled(write.position.quantity, QUANTITY_SCALE);
+  run.costScaled = parseScaled(write.position.costBasis, AMOUNT_SCALE);
+  const lots = write.lots;
+  if (lots) {
+    const removed = new Set(lots.delete);
+    const updates = new Map(lots.update.map((u) => [u.id, u]));
+    run.lots = run.lots
+      .filter((l) => !removed.has(l.id))
+      .map((l) => {
+        const u = updates.get(l.id);
+        return u ? { ...l, quantity: u.quantity, costBasis: u.costBasis } : l;
+      })
+      .concat(lots.insert);
+  }
+}
+
+/**
+ * The day's value with the kernel's primitives (cash + Σ quantity × last close, scaled by 10^36,
+ * printed by `scaledTotals`): null when a value does not fit that scale (the caller then values with
+ * {@link valueHoldings} itself).
+ */
+function valueScaled(runs: SymbolRun[], cashScaled: bigint | null): string | null {
+  if (cashScaled === null) return null;
+  let marketValue = 0n;
+  for (const run of runs) {
+    const q = run.quantityScaled;
+    if (q === 0n) continue;
+    if (q === null || run.costScaled === null) return null;
+    if (run.closeIndex !== run.index) {
+      run.closeScaled = parseScaled((run.bars[run.index] as DailyBar).close, QUANTITY_SCALE);
+      run.closeIndex = run.index;
+    }
+    if (run.closeScaled === null) return null;
+    marketValue += q * run.closeScaled;
+  }
+  return scaledTotals(cashScaled, marketValue, 0n, AMOUNT_SCALE, '0').totalValue;
+}
+
+/** The day's value through {@link valueHoldings} (any scale). */
+function valueWide(runs: SymbolRun[], cash: string): string {
+  const prices = new Map<string, { price: Dec; stale: boolean }>();
+  const holdings: PositionRow[] = [];
+  for (const run of runs) {
+    const bar = run.bars[run.index];
+    if (!run.position || !bar) continue;
+    holdings.push(run.position);
+    prices.set(run.symbol, { price: dec(bar.close), stale: false });
+  }
+  return valueHoldings(cash, holdings, prices).totals.totalValue;
+}
+
+/** The equity curve's statistics, by core's analytics (TWR, annualised, XIRR, drawdown, volatility, Sharpe). */
+function metricsOf(
+  equity: Array<{ day: string; value: string }>,
+  initialCash: Dec,
+  riskFreeRate: number,
+): BacktestMetrics {
+  const start = Number(fmt(initialCash));
+  const series = equity.map((p) => ({ day: p.day, value: Number(p.value) }));
+  const twr = ttwror(series.map((p, i) => ({ day: p.day, value: p.value, inflow: i === 0 ? start : 0, outflow: 0 })));
+  const first = series[0];
+  const last = series.at(-1);
+  const calendarDays = first && last ? daysInclusive(first.day, last.day) : 0;
+  const annualized = twr.cumulative === null ? null : annualizeReturn(twr.cumulative, calendarDays);
+  const mwr =
+    first && last && first.day < last.day
+      ? xirr([
+          { day: first.day, amount: -start },
+          { day: last.day, amount: last.value },
+        ])
+      : null;
+  // The running peak starts at the initial cash: a first day below it (a commission paid) is a fall.
+  const drawdown = maxDrawdown([{ day: '', value: start }, ...series]);
+  const returns = chainedReturns(twr.daily);
+  const vol = volatility(returns, BACKTEST_PERIODS_PER_YEAR);
+  const ratio = sharpe(returns, riskFreeRate, BACKTEST_PERIODS_PER_YEAR);
+  const stat = (value: number | null, reason: string | undefined): BacktestStat =>
+    value === null ? { value, reason: reason ?? 'not defined' } : { value };
+  return {
+    twr: stat(twr.cumulative, twr.reason),
+    annualizedReturn: stat(annualized, twr.cumulative === null ? twr.reason : 'fewer than 1 calendar day'),
+    mwr: mwr ? stat(mwr.rate, mwr.reason) : { value: null, reason: 'fewer than 2 days' },
+    maxDrawdown: stat(drawdown.maxDrawdown, drawdown.reason),
+    volatility: stat(vol.annualized, vol.reason),
+    sharpe: stat(ratio.value, ratio.reason),
+  };
+}

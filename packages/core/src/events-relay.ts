@@ -25,6 +25,7 @@ export const RELAYED_EVENT_TYPES = [
   'history.corrected',
   'snapshot.recorded',
   'price.updated',
+  'alert.triggered',
 ] as const satisfies readonly FoliokitEventName[];
 
 const RELAYED: ReadonlySet<string> = new Set(RELAYED_EVENT_TYPES);

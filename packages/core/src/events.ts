@@ -6,7 +6,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Transaction } from './engine/types.js';
 import type { ErrorCode } from './errors.js';
-import type { Logger, Portfolio, SnapshotRow, TransportGapReason } from './ports/index.js';
+import type { AlertRow, Logger, Portfolio, SnapshotRow, TransportGapReason } from './ports/index.js';
 
 // ----- reports and values that events carry (the features import them from here) -----
 
@@ -247,6 +247,37 @@ export interface RebalanceExecutedEvent extends EventBase {
   transactions: Transaction[];
 }
 
+/**
+ * A strategy's decision on a symbol's latest bar changed to a buy or a sell (see
+ * `startSignalEvaluator`): emitted once per change, not per price update.
+ */
+export interface SignalGeneratedEvent extends EventBase {
+  type: 'signal.generated';
+  strategy: string;
+  symbol: string;
+  direction: 'buy' | 'sell';
+  /** How strong the signal is, when the strategy says (`signalStrength`). */
+  strength?: number;
+  /** The bar's day, `YYYY-MM-DD`. */
+  day: string;
+  /** The instant of the price update that produced it. */
+  at: string;
+}
+
+/**
+ * An alert's condition became true (see `startAlertEvaluator`): emitted once per crossing, never
+ * within the alert's cool-down, and by one engine only among those sharing a store.
+ */
+export interface AlertTriggeredEvent extends EventBase {
+  type: 'alert.triggered';
+  /** The alert, with its new `lastFiredAt` and `coolDownUntil`. */
+  alert: AlertRow;
+  /** The value that crossed the threshold (a price, a percent, or an amount; decimal string). */
+  value: string;
+  /** When it fired (UTC ISO). */
+  at: string;
+}
+
 /** Event name → payload. Later features add their events here. */
 export interface FoliokitEventMap {
   'portfolio.created': PortfolioCreatedEvent;
@@ -267,6 +298,8 @@ export interface FoliokitEventMap {
   'events.gap': EventsGapEvent;
   'targets.updated': TargetsUpdatedEvent;
   'rebalance.executed': RebalanceExecutedEvent;
+  'signal.generated': SignalGeneratedEvent;
+  'alert.triggered': AlertTriggeredEvent;
 }
 
 export type FoliokitEventName = keyof FoliokitEventMap;

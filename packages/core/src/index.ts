@@ -7,6 +7,7 @@
  * `@foliokit/core/testing`.
  */
 
+export * from './alerts/index.js';
 export * from './analytics/index.js';
 export * from './backtest/index.js';
 export * from './engine/index.js';

@@ -24,6 +24,19 @@ export {
   type UnfilledOrder,
   type UnfilledReason,
 } from './run.js';
+export {
+  type GetSignalsOptions,
+  getSignals,
+  type SignalCell,
+  type SignalDirection,
+  type SignalEvaluator,
+  type SignalEvaluatorOptions,
+  type SignalHost,
+  type SignalStrategy,
+  type SignalsResult,
+  type SignalTradeRequest,
+  startSignalEvaluator,
+} from './signals.js';
 export { buyAndHold, buyAndHoldParams } from './strategies/buy-and-hold.js';
 export { meanReversion, meanReversionParams } from './strategies/mean-reversion.js';
 export { momentum, momentumParams } from './strategies/momentum.js';

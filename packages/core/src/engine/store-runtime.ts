@@ -44,6 +44,10 @@ export const OPTIONAL_STORE_METHODS = [
   'deleteJobRuns',
   'getTargets',
   'setTargets',
+  'listAlerts',
+  'saveAlert',
+  'deleteAlert',
+  'markAlertFired',
 ] as const satisfies ReadonlyArray<keyof Store>;
 
 /** The required methods `store` lacks, as `store.name` strings (empty when it has them all). */

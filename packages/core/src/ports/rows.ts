@@ -215,3 +215,38 @@ export interface JobRunQuery {
   /** Order by run key. @default 'asc' */
   order?: 'asc' | 'desc';
 }
+
+/** Kinds of alert: price alerts (`above`, `below`, `change`) and portfolio alerts (`drawdown`, `weight`, `daily-pnl`). */
+export const ALERT_KINDS = ['above', 'below', 'change', 'drawdown', 'weight', 'daily-pnl'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** A stored alert (see `createAlert` for what each kind's threshold and window mean). */
+export interface AlertRow {
+  id: string;
+  ownerId: string | null;
+  /** The portfolio (portfolio alerts, and optionally price alerts); null when none. */
+  portfolioId: string | null;
+  kind: AlertKind;
+  /** The symbol (price alerts and `weight`); null otherwise. */
+  symbol: string | null;
+  /** Decimal string. */
+  threshold: string;
+  /** Look-back in days (`change` only); null otherwise. */
+  window: number | null;
+  coolDownMs: number;
+  createdAt: string;
+  /** When it last fired (null before the first time). */
+  lastFiredAt: string | null;
+  /** No fire before this instant (null before the first fire). */
+  coolDownUntil: string | null;
+  active: boolean;
+}
+
+/** Query of `Store.listAlerts`. */
+export interface AlertQuery {
+  ownerId?: string;
+  portfolioId?: string;
+  id?: string;
+  /** Only active alerts. @default false */
+  activeOnly?: boolean;
+}

@@ -1,6 +1,8 @@
 /** The persistence port: what a store must do for the engine, and the ledger-change protocol. */
 import type { EventTransport } from './event-transport.js';
 import type {
+  AlertQuery,
+  AlertRow,
   DailyBarRow,
   JobRunQuery,
   JobRunRow,
@@ -257,6 +259,29 @@ export interface Store {
    * Throws (a constraint error) when the portfolio does not exist.
    */
   setTargets?(portfolioId: string, rows: readonly TargetRow[], at: string): Promise<void>;
+
+  /**
+   * Alerts ordered by id. Optional, with {@link Store.saveAlert}, {@link Store.deleteAlert} and
+   * {@link Store.markAlertFired}: without them the alert features refuse the store with
+   * `INVALID_CONFIGURATION`.
+   */
+  listAlerts?(query: AlertQuery): Promise<AlertRow[]>;
+  /** Inserts or replaces an alert. */
+  saveAlert?(row: AlertRow): Promise<void>;
+  /** Deletes an alert; false when there was none. Deleting a portfolio deletes its alerts. */
+  deleteAlert?(id: string): Promise<boolean>;
+  /**
+   * Claims a fire (compare-and-set): sets `lastFiredAt` and `coolDownUntil` only when the stored
+   * `lastFiredAt` still equals `expectedLastFiredAt` (null-safe). True when this call claimed it;
+   * false when another instance fired first, or the alert is gone — so across instances sharing
+   * the database an alert fires once.
+   */
+  markAlertFired?(
+    id: string,
+    firedAt: string,
+    coolDownUntil: string,
+    expectedLastFiredAt: string | null,
+  ): Promise<boolean>;
 
   /** Runs pending migrations. Idempotent; safe when several processes call it at once. */
   migrate(): Promise<void>;

@@ -6,7 +6,7 @@
  */
 import { type Kysely, Migrator, sql } from 'kysely';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
-import type { Store, TransactionQuery, WatchlistRow } from '../ports/index.js';
+import type { AlertKind, AlertRow, Store, TransactionQuery, WatchlistRow } from '../ports/index.js';
 import { kyselyHistory } from './kysely-history.js';
 import { kyselyJobs } from './kysely-jobs.js';
 import { kyselyLedgerChange } from './kysely-ledger.js';
@@ -31,6 +31,55 @@ import type { FoliokitDatabase } from './schema.js';
 export type StoreHotPath = Partial<
   Pick<Store, 'applyLedgerChange' | 'getPortfolio' | 'listPositions' | 'readPortfolioStates'>
 >;
+
+/** An alert as the alerts table keeps it. */
+function alertToRow(a: AlertRow, dialect: SqlDialect) {
+  return {
+    id: a.id,
+    owner_id: a.ownerId,
+    portfolio_id: a.portfolioId,
+    kind: a.kind,
+    symbol: a.symbol,
+    threshold: a.threshold,
+    window_days: a.window,
+    cool_down_ms: a.coolDownMs,
+    created_at: a.createdAt,
+    last_fired_at: a.lastFiredAt,
+    cool_down_until: a.coolDownUntil,
+    active: dialect === 'postgres' ? a.active : a.active ? 1 : 0,
+  };
+}
+
+/** An alerts table row as an {@link AlertRow}. */
+function alertFromRow(r: {
+  id: string;
+  owner_id: string | null;
+  portfolio_id: string | null;
+  kind: string;
+  symbol: string | null;
+  threshold: unknown;
+  window_days: number | null;
+  cool_down_ms: unknown;
+  created_at: unknown;
+  last_fired_at: unknown;
+  cool_down_until: unknown;
+  active: unknown;
+}): AlertRow {
+  return {
+    id: r.id,
+    ownerId: r.owner_id,
+    portfolioId: r.portfolio_id,
+    kind: r.kind as AlertKind,
+    symbol: r.symbol,
+    threshold: decOut(r.threshold),
+    window: r.window_days === null ? null : Number(r.window_days),
+    coolDownMs: Number(r.cool_down_ms),
+    createdAt: isoOut(r.created_at),
+    lastFiredAt: r.last_fired_at === null ? null : isoOut(r.last_fired_at),
+    coolDownUntil: r.cool_down_until === null ? null : isoOut(r.cool_down_until),
+    active: r.active === true || r.active === 1,
+  };
+}
 
 /** Options of {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
@@ -194,7 +243,15 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     async deletePortfolio(id) {
       // Foreign keys cascade; the explicit deletes keep a store with foreign keys off just as clean.
       return db.transaction().execute(async (trx) => {
-        for (const table of ['snapshots', 'watchlist', 'targets', 'lots', 'positions', 'transactions'] as const) {
+        for (const table of [
+          'snapshots',
+          'watchlist',
+          'targets',
+          'alerts',
+          'lots',
+          'positions',
+          'transactions',
+        ] as const) {
           await trx.deleteFrom(table).where('portfolio_id', '=', id).execute();
         }
         const res = await trx.deleteFrom('portfolios').where('id', '=', id).executeTakeFirst();
@@ -296,6 +353,39 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
           .values(rows.map((r) => ({ portfolio_id: portfolioId, symbol: r.symbol, weight: r.weight, updated_at: at })))
           .execute();
       });
+    },
+
+    async listAlerts(query) {
+      let q = db.selectFrom('alerts').selectAll();
+      if (query.ownerId !== undefined) q = q.where('owner_id', '=', query.ownerId);
+      if (query.portfolioId !== undefined) q = q.where('portfolio_id', '=', query.portfolioId);
+      if (query.id !== undefined) q = q.where('id', '=', query.id);
+      if (query.activeOnly === true) q = q.where('active', '=', dialect === 'postgres' ? true : 1);
+      return (await q.orderBy('id').execute()).map(alertFromRow);
+    },
+
+    async saveAlert(row) {
+      const values = alertToRow(row, dialect);
+      await db
+        .insertInto('alerts')
+        .values(values)
+        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .execute();
+    },
+
+    async deleteAlert(id) {
+      const res = await db.deleteFrom('alerts').where('id', '=', id).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    },
+
+    async markAlertFired(id, firedAt, coolDownUntil, expectedLastFiredAt) {
+      const res = await db
+        .updateTable('alerts')
+        .set({ last_fired_at: firedAt, cool_down_until: coolDownUntil })
+        .where('id', '=', id)
+        .where('last_fired_at', 'is not distinct from', expectedLastFiredAt)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
     },
 
     readPortfolioStates: kyselyPortfolioStates(db, dialect, schema),

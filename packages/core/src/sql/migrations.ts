@@ -266,6 +266,35 @@ function targets(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Alerts (see `createAlert`): one row per alert; `last_fired_at` is the compare-and-set column that
+ * lets one instance among several claim a fire. A portfolio's alerts go with it.
+ */
+function alerts(dialect: SqlDialect): Migration {
+  const t = types(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('alerts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('owner_id', 'text')
+        .addColumn('portfolio_id', 'text', (c) => c.references('portfolios.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('symbol', 'text')
+        .addColumn('threshold', t.decimal, (c) => c.notNull())
+        .addColumn('window_days', 'integer')
+        .addColumn('cool_down_ms', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', t.instant, (c) => c.notNull())
+        .addColumn('last_fired_at', t.instant)
+        .addColumn('cool_down_until', t.instant)
+        .addColumn('active', dialect === 'postgres' ? 'boolean' : 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('alerts_owner_idx').on('alerts').columns(['owner_id', 'id']).execute();
+      await db.schema.createIndex('alerts_portfolio_idx').on('alerts').columns(['portfolio_id', 'id']).execute();
+    },
+  };
+}
+
 /** The ordered migrations for a dialect. */
 export function foliokitMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -274,6 +303,7 @@ export function foliokitMigrations(dialect: SqlDialect): Record<string, Migratio
     '0003_date_order': dateOrder(dialect),
     '0004_event_payloads': eventPayloads(dialect),
     '0005_targets': targets(dialect),
+    '0006_alerts': alerts(dialect),
   };
 }
 

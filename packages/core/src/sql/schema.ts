@@ -117,6 +117,22 @@ export interface TargetsTable {
   updated_at: Instant;
 }
 
+/** Migration 0006: alerts. `active` is 0/1 on SQLite, boolean on PostgreSQL. */
+export interface AlertsTable {
+  id: string;
+  owner_id: string | null;
+  portfolio_id: string | null;
+  kind: string;
+  symbol: string | null;
+  threshold: string;
+  window_days: number | null;
+  cool_down_ms: number;
+  created_at: Instant;
+  last_fired_at: Instant | null;
+  cool_down_until: Instant | null;
+  active: boolean | number;
+}
+
 /** Runs of scheduled jobs: one row per (job, run_key). `report` is JSON text. */
 export interface JobRunsTable {
   job: string;
@@ -140,4 +156,5 @@ export interface FoliokitDatabase {
   watchlist: WatchlistTable;
   job_runs: JobRunsTable;
   targets: TargetsTable;
+  alerts: AlertsTable;
 }

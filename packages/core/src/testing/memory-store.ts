@@ -12,6 +12,7 @@
 import { guardStore } from '../engine/store-runtime.js';
 import { FoliokitError } from '../errors.js';
 import type {
+  AlertRow,
   LedgerChangeRequest,
   LedgerPlanner,
   LotRow,
@@ -52,7 +53,17 @@ export type MemoryStore = Store &
   Required<
     Pick<
       Store,
-      'runExclusive' | 'getJobRun' | 'saveJobRun' | 'listJobRuns' | 'deleteJobRuns' | 'getTargets' | 'setTargets'
+      | 'runExclusive'
+      | 'getJobRun'
+      | 'saveJobRun'
+      | 'listJobRuns'
+      | 'deleteJobRuns'
+      | 'getTargets'
+      | 'setTargets'
+      | 'listAlerts'
+      | 'saveAlert'
+      | 'deleteAlert'
+      | 'markAlertFired'
     >
   >;
 
@@ -72,6 +83,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const locks = new Map<string, Promise<void>>();
   /** Target holdings (model portfolios) by portfolio id, ordered by symbol. */
   const targets = new Map<string, TargetRow[]>();
+  /** Alerts by id. */
+  const alerts = new Map<string, AlertRow>();
 
   const tablesOf = (portfolioId: string): PortfolioTables | undefined => db.portfolios.get(portfolioId);
 
@@ -165,6 +178,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       for (const lotId of t.lots.keys()) db.lotIds.delete(lotId);
       db.portfolios.delete(id);
       targets.delete(id);
+      for (const a of [...alerts.values()]) if (a.portfolioId === id) alerts.delete(a.id);
       return true;
     },
 
@@ -253,6 +267,36 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const next = rows.map((r) => ({ portfolioId, symbol: r.symbol, weight: r.weight, updatedAt })).sort(bySymbol);
       if (next.length === 0) targets.delete(portfolioId);
       else targets.set(portfolioId, next);
+    },
+
+    async listAlerts(query) {
+      return [...alerts.values()]
+        .filter(
+          (a) =>
+            (query.ownerId === undefined || a.ownerId === query.ownerId) &&
+            (query.portfolioId === undefined || a.portfolioId === query.portfolioId) &&
+            (query.id === undefined || a.id === query.id) &&
+            (query.activeOnly !== true || a.active),
+        )
+        .sort((a, b) => byText(a.id, b.id))
+        .map(copy);
+    },
+
+    async saveAlert(row) {
+      if (row.portfolioId !== null && !tablesOf(row.portfolioId))
+        throw new MemoryConstraintError('alerts_portfolio_fk', `no portfolio ${row.portfolioId}`);
+      alerts.set(row.id, { ...row, createdAt: isoOut(row.createdAt) });
+    },
+
+    async deleteAlert(id) {
+      return alerts.delete(id);
+    },
+
+    async markAlertFired(id, firedAt, coolDownUntil, expectedLastFiredAt) {
+      const a = alerts.get(id);
+      if (!a || a.lastFiredAt !== expectedLastFiredAt) return false;
+      alerts.set(id, { ...a, lastFiredAt: isoOut(firedAt), coolDownUntil: isoOut(coolDownUntil) });
+      return true;
     },
 
     async insertSnapshots(rows, opts) {

@@ -69,6 +69,7 @@ export type { SnapshotHost } from './snapshots/host.js';
 export type { SnapshotOptions } from './snapshots/options.js';
 export {
   type Clock,
+  dayInZone,
   dayOf,
   daysInclusive,
   endOfDay,

@@ -40,6 +40,45 @@ export function dayOf(msOrIso: number | string): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** Day functions by zone name (building a formatter costs far more than using it); null: unknown zone. */
+const zoneDays = new Map<string, ((ms: number) => string) | null>();
+/** Zone names may come from upstream answers: remember no more than this many. */
+const MAX_REMEMBERED_ZONES = 64;
+
+/**
+ * The calendar day (`YYYY-MM-DD`) of an epoch-ms instant in an IANA time zone, each instant at the
+ * offset in force on its own date; `null` when the runtime does not know the zone. UTC needs no
+ * formatter ({@link dayOf}).
+ *
+ * @example
+ * ```ts
+ * dayInZone('America/New_York')?.(Date.parse('2020-07-01T04:00:00Z')); // '2020-07-01'
+ * ```
+ */
+export function dayInZone(zone: string): ((ms: number) => string) | null {
+  if (zone === 'UTC' || zone === 'Etc/UTC') return dayOf;
+  let day = zoneDays.get(zone);
+  if (day === undefined) {
+    try {
+      const formatter = new Intl.DateTimeFormat('en-CA', {
+        timeZone: zone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      });
+      day = (ms) => {
+        const parts = formatter.formatToParts(ms);
+        const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+        return `${part('year')}-${part('month')}-${part('day')}`;
+      };
+    } catch {
+      day = null;
+    }
+    if (zoneDays.size < MAX_REMEMBERED_ZONES) zoneDays.set(zone, day);
+  }
+  return day;
+}
+
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 

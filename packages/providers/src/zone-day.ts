@@ -2,31 +2,7 @@
  * The calendar day of an instant at a place: by its IANA time zone, so each instant gets the
  * offset in force on its own date (summer or winter), not the one in force when it was fetched.
  */
-import { dayOf } from '@foliokit/core';
-
-/** Formatters by zone name (building one costs far more than using it); null for an unknown zone. */
-const formatters = new Map<string, Intl.DateTimeFormat | null>();
-/** Zone names come from upstream answers: remember no more than this many. */
-const MAX_REMEMBERED = 64;
-
-/** The `YYYY-MM-DD` formatter of `zone`, or null when the runtime does not know the zone. */
-function formatterOf(zone: string): Intl.DateTimeFormat | null {
-  let formatter = formatters.get(zone);
-  if (formatter === undefined) {
-    try {
-      formatter = new Intl.DateTimeFormat('en-CA', {
-        timeZone: zone,
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-      });
-    } catch {
-      formatter = null;
-    }
-    if (formatters.size < MAX_REMEMBERED) formatters.set(zone, formatter);
-  }
-  return formatter;
-}
+import { dayInZone, dayOf } from '@foliokit/core';
 
 /**
  * Returns a function giving the calendar day (`YYYY-MM-DD`) of an epoch-ms instant in `zone`
@@ -39,11 +15,6 @@ function formatterOf(zone: string): Intl.DateTimeFormat | null {
  * ```
  */
 export function zoneDay(zone: unknown, fallbackOffsetSeconds: number): (ms: number) => string {
-  const formatter = typeof zone === 'string' && zone !== '' ? formatterOf(zone) : null;
-  if (formatter === null) return (ms) => dayOf(ms + fallbackOffsetSeconds * 1000);
-  return (ms) => {
-    const parts = formatter.formatToParts(ms);
-    const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
-    return `${part('year')}-${part('month')}-${part('day')}`;
-  };
+  const day = typeof zone === 'string' && zone !== '' ? dayInZone(zone) : null;
+  return day ?? ((ms) => dayOf(ms + fallbackOffsetSeconds * 1000));
 }

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import {
   connectClient,
+  leavesSessionUsable,
   type PostgresClientLike,
   type PostgresPoolLike,
   type PostgresResultLike,
@@ -79,8 +80,8 @@ export async function queryOnce(pool: PostgresPoolLike, statement: Stmt): Promis
   try {
     return (await client.query(configOf(client, statement))).rows as Record<string, unknown>[];
   } catch (error) {
-    // A server error (it has a severity) leaves the connection usable; anything else may not have.
-    healthy = typeof (error as { severity?: unknown }).severity === 'string';
+    // A server error leaves the connection usable, unless it ended the session (FATAL, 08xxx, 57Pxx).
+    healthy = leavesSessionUsable(error);
     throw error;
   } finally {
     client.release(healthy ? undefined : true);

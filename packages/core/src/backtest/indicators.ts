@@ -9,7 +9,7 @@
  * statistics and use JavaScript numbers.
  */
 import { FoliokitError } from '../errors.js';
-import { Dec, type DecimalInput, divide, fmt, parseDecimal } from '../money/decimal.js';
+import { DECIMAL_RE, Dec, type DecimalInput, divide, fmt, parseDecimal } from '../money/decimal.js';
 import { formatScaled, parseScaled, pow10 } from '../money/fixed.js';
 
 /** A value an indicator accepts: a finite number, a decimal string (`"101.25"`) or a {@link Dec}. */
@@ -118,16 +118,14 @@ function readScaled(input: IndicatorInput): bigint {
   return parseScaled(fmt(exact), SUM_SCALE) as bigint;
 }
 
-/** A decimal string as `Number` should read it (no hex, no `Infinity`, not blank). */
-const NUMBER_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
-
 /** Reads a finite number from a number, a decimal string or a Dec; throws naming `field`. */
 function readNumber(input: unknown, field: string): number {
   if (typeof input === 'number') {
     if (Number.isFinite(input)) return input;
   } else if (typeof input === 'string') {
     const n = Number(input);
-    if (Number.isFinite(n) && NUMBER_TEXT.test(input)) return n;
+    // A decimal string as `Number` should read it: no hex, no `Infinity`, not blank.
+    if (Number.isFinite(n) && DECIMAL_RE.test(input.trim())) return n;
   } else if (input instanceof Dec) {
     const n = input.toNumber();
     if (Number.isFinite(n)) return n;

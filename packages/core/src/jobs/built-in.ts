@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import type { SnapshotHost } from '../snapshots/host.js';
 import type { ResolvedSnapshotOptions } from '../snapshots/options.js';
-import { dayOf, toIso } from '../time.js';
+import { dayInZone, dayOf, toIso } from '../time.js';
 import { textInput } from '../validation.js';
 import { type DailySnapshotReport, runDailyHistory, runDailyLatest } from './daily.js';
 import { intervalJob } from './interval.js';
@@ -107,15 +107,8 @@ export interface DailyJobReport extends DailySnapshotReport {
 
 /** The calendar day of an instant in a time zone. */
 function dayIn(ms: number, timezone: string): string {
-  if (timezone === 'UTC' || timezone === 'Etc/UTC') return dayOf(ms);
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(ms);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')}`;
+  // The zone was checked when the schedule was compiled.
+  return (dayInZone(timezone) ?? dayOf)(ms);
 }
 
 /** The daily job, with its catch-up. */

@@ -34,7 +34,7 @@ const MAX_ABS = new Dec('1e18');
 /** The most decimal places accepted on input. */
 const MAX_SCALE = 18;
 
-const DECIMAL_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const DECIMAL_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Zero, shared. */
 export const ZERO = new Dec(0);

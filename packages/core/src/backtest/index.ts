@@ -18,6 +18,7 @@ export {
   type BacktestProgress,
   type BacktestResult,
   type BacktestStat,
+  checkBacktestOptions,
   FILL_MODES,
   type FillMode,
   runBacktest,

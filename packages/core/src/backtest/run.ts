@@ -347,6 +347,16 @@ async function loadBars(plan: Plan): Promise<DailyBar[][]> {
 }
 
 /**
+ * Checks backtest options the way {@link runBacktest} does, without loading a bar: a queue can
+ * refuse a bad request at once. Returns the strategy's validated parameters (defaults filled in).
+ * @throws FoliokitError `VALIDATION_FAILED` naming the field.
+ */
+export function checkBacktestOptions(options: BacktestOptions): { strategy: string; params: unknown } {
+  const plan = parseOptions(options);
+  return { strategy: plan.strategy.name, params: plan.params };
+}
+
+/**
  * Runs a backtest: see the module note and docs/backtesting.md.
  *
  * Each day (the union of the symbols' bar days, ascending): first, with `'next-open'`, the orders

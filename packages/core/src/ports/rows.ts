@@ -250,3 +250,52 @@ export interface AlertQuery {
   /** Only active alerts. @default false */
   activeOnly?: boolean;
 }
+
+/** Where a backtest run stands. `queued` and `running` change; the other three are final. */
+export const BACKTEST_RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type BacktestRunStatus = (typeof BACKTEST_RUN_STATUSES)[number];
+
+/**
+ * A stored backtest run (see `createBacktestRunner`). `request` and `result` are JSON values the
+ * runner writes and reads back as they were (the store keeps them as JSON text).
+ */
+export interface BacktestRunRow {
+  id: string;
+  ownerId: string | null;
+  /** `single`: one backtest; `compare`: several variants on the same bars. */
+  kind: 'single' | 'compare';
+  status: BacktestRunStatus;
+  /** The request as submitted (JSON). */
+  request: unknown;
+  /** Bars replayed so far, of all bars (0 of 0 before the bars are loaded). */
+  progressDone: number;
+  progressTotal: number;
+  /** The result (JSON) once `succeeded`, else null. */
+  result: unknown;
+  /** `{ code, message, details? }` once `failed` or `cancelled`, else null. */
+  error: unknown;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** Query of `Store.listBacktestRuns`: newest first (id descending). */
+export interface BacktestRunQuery {
+  /** Only this owner's runs (null: runs without an owner). All owners when omitted. */
+  ownerId?: string | null;
+  /** Only runs with an id lower than this one (the next page after it). */
+  beforeId?: string;
+  /** Only runs in these statuses. */
+  statuses?: readonly BacktestRunStatus[];
+  /** At most this many. */
+  limit: number;
+}
+
+/** A user's saved parameters for a strategy (`PUT /strategies/:name/params`). */
+export interface StrategyParamsRow {
+  ownerId: string;
+  strategy: string;
+  /** The parameters as the strategy's schema validated them (JSON). */
+  params: unknown;
+  updatedAt: string;
+}

@@ -3,6 +3,9 @@ import type { EventTransport } from './event-transport.js';
 import type {
   AlertQuery,
   AlertRow,
+  BacktestRunQuery,
+  BacktestRunRow,
+  BacktestRunStatus,
   DailyBarRow,
   JobRunQuery,
   JobRunRow,
@@ -12,6 +15,7 @@ import type {
   PositionRow,
   SnapshotKind,
   SnapshotRow,
+  StrategyParamsRow,
   SymbolPriceRow,
   TargetRow,
   TransactionKind,
@@ -282,6 +286,30 @@ export interface Store {
     coolDownUntil: string,
     expectedLastFiredAt: string | null,
   ): Promise<boolean>;
+
+  /**
+   * Inserts or replaces a backtest run (a whole row). Optional, with {@link Store.getBacktestRun},
+   * {@link Store.listBacktestRuns} and {@link Store.updateBacktestRun}: without them a backtest
+   * runner refuses the store with `INVALID_CONFIGURATION`.
+   */
+  saveBacktestRun?(row: BacktestRunRow): Promise<void>;
+  /** One run, or null. */
+  getBacktestRun?(id: string): Promise<BacktestRunRow | null>;
+  /** Runs, newest first (see {@link BacktestRunQuery}). */
+  listBacktestRuns?(query: BacktestRunQuery): Promise<BacktestRunRow[]>;
+  /**
+   * Updates some columns of a run, only while its status is one of `fromStatuses` (compare-and-set:
+   * a cancelled run is never turned back into a running one). True when a row was updated.
+   */
+  updateBacktestRun?(
+    id: string,
+    fromStatuses: readonly BacktestRunStatus[],
+    patch: Partial<Omit<BacktestRunRow, 'id' | 'ownerId' | 'kind' | 'request' | 'createdAt'>>,
+  ): Promise<boolean>;
+  /** A user's saved parameters of a strategy, or null. Optional, with {@link Store.setStrategyParams}. */
+  getStrategyParams?(ownerId: string, strategy: string): Promise<StrategyParamsRow | null>;
+  /** Inserts or replaces a user's saved parameters of a strategy. */
+  setStrategyParams?(row: StrategyParamsRow): Promise<void>;
 
   /** Runs pending migrations. Idempotent; safe when several processes call it at once. */
   migrate(): Promise<void>;

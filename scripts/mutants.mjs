@@ -217,6 +217,46 @@ const MUTANTS = [
     tests: ['packages/core/src/testing/memory-store.test.ts'],
     testNamePattern: 'ledger model',
   },
+  {
+    name: 'sma-cross-entry-at-start',
+    what: 'Backtest: sma-cross buys on its first reading when fast is already above slow (no crossing)',
+    file: 'packages/core/src/backtest/strategies/sma-cross.ts',
+    find: '    if (!crossed) return;',
+    replace: '',
+    tests: ['packages/core/src/backtest/run.test.ts'],
+  },
+  {
+    name: 'sma-cross-tie-is-a-side',
+    what: 'Backtest: sma-cross treats equal SMAs as a side, so a touch signals',
+    file: 'packages/core/src/backtest/strategies/sma-cross.ts',
+    find: 'if (side === null || side === 0 || side === s.side) return;',
+    replace: 'if (side === null || side === s.side) return;',
+    tests: ['packages/core/src/backtest/run.test.ts'],
+  },
+  {
+    name: 'alert-cool-down-ignored',
+    what: 'Alerts: a crossing inside the cool-down fires',
+    file: 'packages/core/src/alerts/evaluate.ts',
+    find: '    if (t.row.coolDownUntil !== null && now < Date.parse(t.row.coolDownUntil)) return;',
+    replace: '',
+    tests: ['packages/core/src/alerts/alerts.test.ts'],
+  },
+  {
+    name: 'alert-never-disarmed',
+    what: 'Alerts: an alert fires on every update while its condition holds, not once per crossing',
+    file: 'packages/core/src/alerts/evaluate.ts',
+    find: '    if (!t.armed) return;',
+    replace: '',
+    tests: ['packages/core/src/alerts/alerts.test.ts'],
+  },
+  {
+    name: 'alert-fired-without-claim',
+    what: 'Alerts: an instance announces a fire even when another instance claimed it first',
+    file: 'packages/core/src/alerts/evaluate.ts',
+    find: 'if (await store.markAlertFired(t.row.id, at, until, t.row.lastFiredAt)) {',
+    replace: 'if ((await store.markAlertFired(t.row.id, at, until, t.row.lastFiredAt)) || true) {',
+    tests: ['packages/core/src/alerts/alerts.test.ts'],
+  },
 ];
 
 // ----- command line ------------------------------------------------------------------------------

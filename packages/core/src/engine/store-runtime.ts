@@ -48,6 +48,12 @@ export const OPTIONAL_STORE_METHODS = [
   'saveAlert',
   'deleteAlert',
   'markAlertFired',
+  'saveBacktestRun',
+  'getBacktestRun',
+  'listBacktestRuns',
+  'updateBacktestRun',
+  'getStrategyParams',
+  'setStrategyParams',
 ] as const satisfies ReadonlyArray<keyof Store>;
 
 /** The required methods `store` lacks, as `store.name` strings (empty when it has them all). */

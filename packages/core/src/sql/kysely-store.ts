@@ -6,7 +6,15 @@
  */
 import { type Kysely, Migrator, sql } from 'kysely';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
-import type { AlertKind, AlertRow, Store, TransactionQuery, WatchlistRow } from '../ports/index.js';
+import type {
+  AlertKind,
+  AlertRow,
+  BacktestRunRow,
+  BacktestRunStatus,
+  Store,
+  TransactionQuery,
+  WatchlistRow,
+} from '../ports/index.js';
 import { kyselyHistory } from './kysely-history.js';
 import { kyselyJobs } from './kysely-jobs.js';
 import { kyselyLedgerChange } from './kysely-ledger.js';
@@ -22,7 +30,7 @@ import {
   transactionFromRow,
   transactionToRow,
 } from './rows.js';
-import type { FoliokitDatabase } from './schema.js';
+import type { BacktestRunsTable, FoliokitDatabase } from './schema.js';
 
 /**
  * Methods an adapter may run natively in place of the Kysely ones, behind the same contract (the
@@ -79,6 +87,70 @@ function alertFromRow(r: {
     coolDownUntil: r.cool_down_until === null ? null : isoOut(r.cool_down_until),
     active: r.active === true || r.active === 1,
   };
+}
+
+/** A JSON value as a JSON text column keeps it: null (and undefined) as SQL NULL. */
+function jsonIn(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+/** A JSON text column as the value it was written from (NULL as null). */
+function jsonOut(text: unknown): unknown {
+  return text === null || text === undefined ? null : (JSON.parse(String(text)) as unknown);
+}
+
+/** An instant column that may be NULL, as ISO text or null. */
+const isoOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : isoOut(value));
+
+/** A backtest run as the backtest_runs table keeps it. */
+function backtestRunToRow(r: BacktestRunRow): BacktestRunsTable {
+  return {
+    id: r.id,
+    owner_id: r.ownerId,
+    kind: r.kind,
+    status: r.status,
+    request: JSON.stringify(r.request ?? null),
+    progress_done: r.progressDone,
+    progress_total: r.progressTotal,
+    result: jsonIn(r.result),
+    error: jsonIn(r.error),
+    created_at: isoOut(r.createdAt),
+    started_at: isoOrNull(r.startedAt),
+    finished_at: isoOrNull(r.finishedAt),
+  };
+}
+
+/** A backtest_runs table row as a {@link BacktestRunRow}. */
+function backtestRunFromRow(r: BacktestRunsTable): BacktestRunRow {
+  return {
+    id: r.id,
+    ownerId: r.owner_id,
+    kind: r.kind as BacktestRunRow['kind'],
+    status: r.status as BacktestRunStatus,
+    request: jsonOut(r.request),
+    progressDone: Number(r.progress_done),
+    progressTotal: Number(r.progress_total),
+    result: jsonOut(r.result),
+    error: jsonOut(r.error),
+    createdAt: isoOut(r.created_at),
+    startedAt: isoOrNull(r.started_at),
+    finishedAt: isoOrNull(r.finished_at),
+  };
+}
+
+/** The columns a backtest-run patch sets (keys left out or `undefined` are not touched). */
+function backtestRunPatch(
+  patch: Partial<Omit<BacktestRunRow, 'id' | 'ownerId' | 'kind' | 'request' | 'createdAt'>>,
+): Partial<BacktestRunsTable> {
+  const set: Partial<BacktestRunsTable> = {};
+  if (patch.status !== undefined) set.status = patch.status;
+  if (patch.progressDone !== undefined) set.progress_done = patch.progressDone;
+  if (patch.progressTotal !== undefined) set.progress_total = patch.progressTotal;
+  if (patch.result !== undefined) set.result = jsonIn(patch.result);
+  if (patch.error !== undefined) set.error = jsonIn(patch.error);
+  if (patch.startedAt !== undefined) set.started_at = isoOrNull(patch.startedAt);
+  if (patch.finishedAt !== undefined) set.finished_at = isoOrNull(patch.finishedAt);
+  return set;
 }
 
 /** Options of {@link createKyselyStore}. */
@@ -386,6 +458,80 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         .where('last_fired_at', 'is not distinct from', expectedLastFiredAt)
         .executeTakeFirst();
       return Number(res.numUpdatedRows) === 1;
+    },
+
+    async saveBacktestRun(row) {
+      const values = backtestRunToRow(row);
+      await db
+        .insertInto('backtest_runs')
+        .values(values)
+        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .execute();
+    },
+
+    async getBacktestRun(id) {
+      const r = await db.selectFrom('backtest_runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? backtestRunFromRow(r) : null;
+    },
+
+    async listBacktestRuns(query) {
+      let q = db.selectFrom('backtest_runs').selectAll();
+      if (query.ownerId === null) q = q.where('owner_id', 'is', null);
+      else if (query.ownerId !== undefined) q = q.where('owner_id', '=', query.ownerId);
+      if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
+      if (query.statuses && query.statuses.length > 0) q = q.where('status', 'in', [...query.statuses]);
+      const rows = await q.orderBy('id', 'desc').limit(query.limit).execute();
+      return rows.map(backtestRunFromRow);
+    },
+
+    async updateBacktestRun(id, fromStatuses, patch) {
+      if (fromStatuses.length === 0) return false;
+      const set = backtestRunPatch(patch);
+      if (Object.keys(set).length === 0) {
+        // Nothing to set: the answer is still whether the run is in one of the statuses.
+        const r = await db
+          .selectFrom('backtest_runs')
+          .select('id')
+          .where('id', '=', id)
+          .where('status', 'in', [...fromStatuses])
+          .executeTakeFirst();
+        return r !== undefined;
+      }
+      // One statement: the status check and the write cannot be split by another writer.
+      const res = await db
+        .updateTable('backtest_runs')
+        .set(set)
+        .where('id', '=', id)
+        .where('status', 'in', [...fromStatuses])
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    },
+
+    async getStrategyParams(ownerId, strategy) {
+      const r = await db
+        .selectFrom('strategy_params')
+        .selectAll()
+        .where('owner_id', '=', ownerId)
+        .where('strategy', '=', strategy)
+        .executeTakeFirst();
+      if (!r) return null;
+      return { ownerId: r.owner_id, strategy: r.strategy, params: jsonOut(r.params), updatedAt: isoOut(r.updated_at) };
+    },
+
+    async setStrategyParams(row) {
+      const values = {
+        owner_id: row.ownerId,
+        strategy: row.strategy,
+        params: JSON.stringify(row.params ?? null),
+        updated_at: isoOut(row.updatedAt),
+      };
+      await db
+        .insertInto('strategy_params')
+        .values(values)
+        .onConflict((oc) =>
+          oc.columns(['owner_id', 'strategy']).doUpdateSet({ params: values.params, updated_at: values.updated_at }),
+        )
+        .execute();
     },
 
     readPortfolioStates: kyselyPortfolioStates(db, dialect, schema),

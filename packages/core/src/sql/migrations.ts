@@ -295,6 +295,45 @@ function alerts(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Backtests (see `createBacktestRunner`): one row per run, its request, result and error as JSON
+ * text (read back exactly as written: decimal strings stay strings), `status` the compare-and-set
+ * column that keeps a cancelled run from turning back into a running one; and each user's saved
+ * parameters per strategy. Neither belongs to a portfolio.
+ */
+function backtests(dialect: SqlDialect): Migration {
+  const t = types(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('backtest_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('owner_id', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('request', 'text', (c) => c.notNull())
+        .addColumn('progress_done', 'integer', (c) => c.notNull())
+        .addColumn('progress_total', 'integer', (c) => c.notNull())
+        .addColumn('result', 'text')
+        .addColumn('error', 'text')
+        .addColumn('created_at', t.instant, (c) => c.notNull())
+        .addColumn('started_at', t.instant)
+        .addColumn('finished_at', t.instant)
+        .execute();
+      await db.schema.createIndex('backtest_runs_owner_idx').on('backtest_runs').columns(['owner_id', 'id']).execute();
+
+      await db.schema
+        .createTable('strategy_params')
+        .addColumn('owner_id', 'text', (c) => c.notNull())
+        .addColumn('strategy', 'text', (c) => c.notNull())
+        .addColumn('params', 'text', (c) => c.notNull())
+        .addColumn('updated_at', t.instant, (c) => c.notNull())
+        .addPrimaryKeyConstraint('strategy_params_pk', ['owner_id', 'strategy'])
+        .execute();
+    },
+  };
+}
+
 /** The ordered migrations for a dialect. */
 export function foliokitMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -304,6 +343,7 @@ export function foliokitMigrations(dialect: SqlDialect): Record<string, Migratio
     '0004_event_payloads': eventPayloads(dialect),
     '0005_targets': targets(dialect),
     '0006_alerts': alerts(dialect),
+    '0007_backtests': backtests(dialect),
   };
 }
 

@@ -133,6 +133,33 @@ export interface AlertsTable {
   active: boolean | number;
 }
 
+/**
+ * Migration 0007: backtest runs. `request`, `result` and `error` are JSON text; `status` one of
+ * `BACKTEST_RUN_STATUSES`.
+ */
+export interface BacktestRunsTable {
+  id: string;
+  owner_id: string | null;
+  kind: string;
+  status: string;
+  request: string;
+  progress_done: number;
+  progress_total: number;
+  result: string | null;
+  error: string | null;
+  created_at: Instant;
+  started_at: Instant | null;
+  finished_at: Instant | null;
+}
+
+/** Migration 0007: a user's saved parameters per strategy. `params` is JSON text. */
+export interface StrategyParamsTable {
+  owner_id: string;
+  strategy: string;
+  params: string;
+  updated_at: Instant;
+}
+
 /** Runs of scheduled jobs: one row per (job, run_key). `report` is JSON text. */
 export interface JobRunsTable {
   job: string;
@@ -157,4 +184,6 @@ export interface FoliokitDatabase {
   job_runs: JobRunsTable;
   targets: TargetsTable;
   alerts: AlertsTable;
+  backtest_runs: BacktestRunsTable;
+  strategy_params: StrategyParamsTable;
 }

@@ -19,6 +19,7 @@ export {
   type RaceSuiteContext,
   type RawParam,
   type RawQuery,
+  runBacktestRunConformance,
   runCashConformance,
   runConsistentReadConformance,
   runJobConformance,

@@ -26,6 +26,7 @@ import type {
   WatchlistRow,
 } from '../ports/index.js';
 import { isoOut } from '../sql/rows.js';
+import { createBacktestTables } from './memory-store-backtests.js';
 import {
   applyLedgerWrite,
   daySlotOf,
@@ -64,6 +65,12 @@ export type MemoryStore = Store &
       | 'saveAlert'
       | 'deleteAlert'
       | 'markAlertFired'
+      | 'saveBacktestRun'
+      | 'getBacktestRun'
+      | 'listBacktestRuns'
+      | 'updateBacktestRun'
+      | 'getStrategyParams'
+      | 'setStrategyParams'
     >
   >;
 
@@ -380,6 +387,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     ...createSharedTables(),
+    ...createBacktestTables(),
   };
   return guardStore(store);
 }

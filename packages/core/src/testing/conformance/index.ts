@@ -5,6 +5,7 @@
  */
 import type { Store } from '../../ports/index.js';
 import { vitest } from '../runtime.js';
+import { describeBacktestRuns } from './backtest-runs.js';
 import { describeCash } from './cash.js';
 import { describeConsistentReads } from './consistent-reads.js';
 import { type ConformanceContext, createConformanceContext, type StoreConformanceOptions } from './context.js';
@@ -51,6 +52,7 @@ const DOMAINS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   describeValuation,
   describeSnapshots,
   describeJobs,
+  describeBacktestRuns,
   describeConsistentReads,
   describeStorePrimitives,
   describeLedgerProperties,
@@ -71,7 +73,7 @@ function register<S extends Store>(
 
 /**
  * Registers the whole store conformance suite with vitest: every domain (portfolios, cash, trades,
- * valuation, snapshots, jobs, consistent reads, store primitives, ledger properties), then your
+ * valuation, snapshots, jobs, backtest runs and strategy parameters, consistent reads, store primitives, ledger properties), then your
  * `extend` tests. Call it at the top level of a test file. It drives the real engine over your
  * store, so it proves what users rely on: every operation and error code, atomicity (a refused
  * call changes nothing), idempotency, cascading deletes, exact decimals, consistent reads, and by
@@ -111,6 +113,11 @@ export const runValuationConformance = single(describeValuation);
 export const runSnapshotConformance = single(describeSnapshots);
 /** Registers the job checks alone: job-run records, their pruning, the exclusive lock (optional capabilities). */
 export const runJobConformance = single(describeJobs);
+/**
+ * Registers the backtest checks alone: runs saved, read back exactly, listed with their filters and
+ * updated by compare-and-set; users' saved strategy parameters (optional capabilities).
+ */
+export const runBacktestRunConformance = single(describeBacktestRuns);
 /** Registers the consistent-read checks alone: concurrent calls and fast-check's scheduler. */
 export const runConsistentReadConformance = single(describeConsistentReads);
 /** Registers the store-primitive checks alone: the `Store` port below the engine. */

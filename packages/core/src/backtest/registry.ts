@@ -7,11 +7,12 @@ import { FoliokitError } from '../errors.js';
 import { buyAndHold } from './strategies/buy-and-hold.js';
 import { meanReversion } from './strategies/mean-reversion.js';
 import { momentum } from './strategies/momentum.js';
+import { rebalanceStrategy } from './strategies/rebalance.js';
 import { smaCross } from './strategies/sma-cross.js';
 import { type AnyStrategy, isStrategy, STRATEGY_NAME_RE, type StrategyInfo } from './strategy.js';
 
 /** The built-ins, registered before anything else can be. */
-const BUILT_INS: readonly AnyStrategy[] = [smaCross, momentum, meanReversion, buyAndHold];
+const BUILT_INS: readonly AnyStrategy[] = [smaCross, momentum, meanReversion, buyAndHold, rebalanceStrategy];
 
 const registry = new Map<string, { strategy: AnyStrategy; builtIn: boolean }>(
   BUILT_INS.map((strategy) => [strategy.name, { strategy, builtIn: true }]),

@@ -349,7 +349,7 @@ describe('the strategy registry', () => {
 
   it('lists the built-ins', () => {
     expect(listStrategies().map((s) => s.name)).toEqual(
-      expect.arrayContaining(['buy-and-hold', 'mean-reversion', 'momentum', 'sma-cross']),
+      expect.arrayContaining(['buy-and-hold', 'mean-reversion', 'momentum', 'rebalance', 'sma-cross']),
     );
     expect(getStrategy('sma-cross').name).toBe('sma-cross');
   });

@@ -6,12 +6,14 @@
  * A backtest and a paper portfolio fed the same fills never disagree about money.
  */
 import { z } from 'zod';
-import { annualize as annualizeReturn, chainedReturns, ttwror } from '../analytics/returns.js';
-import { maxDrawdown, sharpe, volatility } from '../analytics/stats.js';
+import { planOrders } from '../analytics/rebalance.js';
+import { annualize as annualizeReturn, chainedReturns, type TwrResult, ttwror } from '../analytics/returns.js';
+import { benchmarkStats, maxDrawdown, periodRate, sharpe, volatility } from '../analytics/stats.js';
+import type { ResolvedTarget } from '../analytics/targets.js';
 import { xirr } from '../analytics/xirr.js';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import { planCash, planTrade } from '../ledger/plan.js';
-import { DERIVED_SCALE, Dec, dec, fmt, parseDecimal, ZERO } from '../money/decimal.js';
+import { DERIVED_SCALE, Dec, dec, divideToString, fmt, parseDecimal, ZERO } from '../money/decimal.js';
 import { parseScaled } from '../money/fixed.js';
 import {
   COST_BASIS_METHODS,
@@ -27,15 +29,19 @@ import { normalizeSymbol } from '../prices/symbols.js';
 import { validateBars } from '../prices/validate.js';
 import { daysInclusive, parseDay } from '../time.js';
 import { decimalInput, validate } from '../validation.js';
-import { AMOUNT_SCALE, QUANTITY_SCALE, scaledTotals, valueHoldings } from '../valuation/kernel.js';
+import { AMOUNT_SCALE, type HoldingPrice, QUANTITY_SCALE, scaledTotals, valueHoldings } from '../valuation/kernel.js';
 import { getStrategy } from './registry.js';
-import { type AnyStrategy, isStrategy, type StrategyContext } from './strategy.js';
+import { rebalanceStrategy } from './strategies/rebalance.js';
+import { type AnyStrategy, isStrategy, type StrategyContext, type TargetWeightsOptions } from './strategy.js';
 
 /** When an order placed at a bar's close fills. */
 export const FILL_MODES = ['next-open', 'close'] as const;
 export type FillMode = (typeof FILL_MODES)[number];
 
-/** How the cash is shared between symbols. */
+/**
+ * How the cash is shared between symbols. Target weights (a model portfolio) run on `'shared'`:
+ * see the `rebalance` strategy and `ctx.targetWeights`.
+ */
 export const ALLOCATIONS = ['equal-sleeves', 'shared'] as const;
 export type Allocation = (typeof ALLOCATIONS)[number];
 
@@ -73,9 +79,16 @@ export interface BacktestOptions {
   commission?: { fixed?: string | number; rate?: string | number };
   /**
    * `'equal-sleeves'`: the starting cash split equally into one sleeve per symbol, sleeves never
-   * borrow from each other; `'shared'`: one pool. @default 'equal-sleeves'
+   * borrow from each other; `'shared'`: one pool (what target weights need).
+   * @default the strategy's own `allocation` (`'shared'` for `rebalance`), else 'equal-sleeves'
    */
   allocation?: Allocation;
+  /**
+   * A symbol to measure the run against (an index fund, `'SPY'`): its daily bars are loaded from
+   * `marketData` over the same range and never traded. Adds `metrics.benchmark` and
+   * `benchmarkEquity`. @default none
+   */
+  benchmark?: string;
   /** The ledger's cost basis method. @default 'average' */
   costBasisMethod?: CostBasisMethod;
   /** Annual risk-free rate for the Sharpe ratio (0.02 = 2 %). @default 0 */
@@ -98,8 +111,11 @@ export interface BacktestFill {
   fee: string;
 }
 
-/** Why an order did not fill. */
-export type UnfilledReason = 'LAST_BAR' | 'INSUFFICIENT_CASH' | 'INSUFFICIENT_QUANTITY';
+/**
+ * Why an order did not fill. `NO_BAR`: a target-weight order for a symbol without a bar on the fill
+ * day (planned at its last close, not traded).
+ */
+export type UnfilledReason = 'LAST_BAR' | 'INSUFFICIENT_CASH' | 'INSUFFICIENT_QUANTITY' | 'NO_BAR';
 
 /** An order that did not fill: placed on the symbol's last bar, or not affordable (or nothing to sell). */
 export interface UnfilledOrder {
@@ -132,6 +148,34 @@ export interface BacktestMetrics {
   volatility: BacktestStat;
   /** Annualised Sharpe ratio of the daily returns (252 periods a year). */
   sharpe: BacktestStat;
+  /** The run against `options.benchmark`; null (or absent) without one. */
+  benchmark?: BacktestBenchmarkMetrics | null;
+}
+
+/**
+ * The run against its benchmark. Daily returns are compared on the days of the equity curve after
+ * the first one where the benchmark has a close (carried forward over days without a bar) on that
+ * day and the day before; statistics by core's analytics (`benchmarkStats`), 252 periods a year.
+ */
+export interface BacktestBenchmarkMetrics {
+  /** The benchmark symbol. */
+  symbol: string;
+  /** The benchmark's return over the run: its last close / its first close (on or before the first day) − 1. */
+  twr: BacktestStat;
+  /** The run's `twr` − the benchmark's. */
+  excessReturn: BacktestStat;
+  /** `cov(p, b) / var(b)` of the daily returns. */
+  beta: BacktestStat;
+  /** Jensen's alpha, annualised: `(mean(p − rf) − β · mean(b − rf)) × 252`. */
+  alpha: BacktestStat;
+  /** `stdev(p − b) × √252`. */
+  trackingError: BacktestStat;
+  /** `mean(p − b) × 252 / trackingError`. */
+  informationRatio: BacktestStat;
+  /** Pearson correlation of the daily returns. */
+  correlation: BacktestStat;
+  /** Days whose returns were compared. */
+  days: number;
 }
 
 /** An open position at the end. */
@@ -175,6 +219,12 @@ export interface BacktestResult {
   /** Bars replayed. */
   bars: number;
   metrics: BacktestMetrics;
+  /**
+   * With `benchmark`: the benchmark's value on each day of `equity`, as if the initial cash had been
+   * in it from its first close (initial cash × close / first close, 12 decimal places; closes carried
+   * forward; null before its first close). Absent without `benchmark`.
+   */
+  benchmarkEquity?: Array<{ day: string; value: string | null }>;
 }
 
 const optionsSchema = z.strictObject({
@@ -190,7 +240,8 @@ const optionsSchema = z.strictObject({
   initialCash: decimalInput,
   fill: z.enum(FILL_MODES).default('next-open'),
   commission: z.strictObject({ fixed: decimalInput.optional(), rate: decimalInput.optional() }).optional(),
-  allocation: z.enum(ALLOCATIONS).default('equal-sleeves'),
+  allocation: z.enum(ALLOCATIONS).optional(),
+  benchmark: z.string().optional(),
   costBasisMethod: z.enum(COST_BASIS_METHODS).default('average'),
   riskFreeRate: z.number().min(-1).max(1).default(0),
   onProgress: z.custom<(p: BacktestProgress) => void>((v) => typeof v === 'function', 'must be a function').optional(),
@@ -210,6 +261,7 @@ interface Plan {
   fixedFee: Dec;
   feeRate: Dec;
   allocation: Allocation;
+  benchmark: string | null;
   costBasisMethod: CostBasisMethod;
   riskFreeRate: number;
   onProgress: ((p: BacktestProgress) => void) | undefined;
@@ -257,6 +309,24 @@ function parseOptions(input: BacktestOptions): Plan {
   if (to < from) throw fail('to', 'must not be before from');
   const initialCash = parseDecimal(v.initialCash, 'initialCash');
   if (!initialCash.isPositive() || initialCash.isZero()) throw fail('initialCash', 'must be greater than zero');
+  const needs = strategy.allocation;
+  if (needs !== undefined && !(ALLOCATIONS as readonly string[]).includes(needs)) {
+    throw fail('strategy.allocation', `must be one of ${ALLOCATIONS.join(', ')}`);
+  }
+  if (needs !== undefined && v.allocation !== undefined && v.allocation !== needs) {
+    throw fail('allocation', `the strategy "${strategy.name}" needs allocation '${needs}'`);
+  }
+  if (strategy === rebalanceStrategy) {
+    const targets = (parsed.data as { targets: Record<string, unknown> }).targets;
+    const named = new Set<string>();
+    for (const key of Object.keys(targets)) {
+      const field = `params.targets.${key}`;
+      const symbol = normalizeSymbol(key, field);
+      if (!seen.has(symbol)) throw fail(field, `${symbol} is not one of the backtest's symbols`);
+      if (named.has(symbol)) throw fail(field, `${symbol} is listed twice`);
+      named.add(symbol);
+    }
+  }
   return {
     strategy,
     params: parsed.data,
@@ -268,7 +338,8 @@ function parseOptions(input: BacktestOptions): Plan {
     fill: v.fill,
     fixedFee: nonNegative(v.commission?.fixed, 'commission.fixed'),
     feeRate: nonNegative(v.commission?.rate, 'commission.rate'),
-    allocation: v.allocation,
+    allocation: v.allocation ?? needs ?? 'equal-sleeves',
+    benchmark: v.benchmark === undefined ? null : normalizeSymbol(v.benchmark, 'benchmark'),
     costBasisMethod: v.costBasisMethod,
     riskFreeRate: v.riskFreeRate,
     onProgress: v.onProgress,
@@ -281,6 +352,15 @@ interface Order {
   day: string;
   side: 'buy' | 'sell';
   quantity: Dec | null;
+  /** A target-weight buy: at most `quantity`, cut to the whole shares the cash affords with the commission. */
+  upTo?: boolean;
+}
+
+/** A `ctx.targetWeights` request: the day asked, the targets resolved, the band. */
+interface TargetRequest {
+  day: string;
+  targets: ResolvedTarget[];
+  band: Dec;
 }
 
 /** One symbol's replay state. */
@@ -347,6 +427,38 @@ async function loadBars(plan: Plan): Promise<DailyBar[][]> {
 }
 
 /**
+ * Loads the benchmark's bars (validated like every provider's).
+ * @throws FoliokitError `UNKNOWN_SYMBOL` or `PRICE_UNAVAILABLE` (no bar in the range) naming `benchmark`
+ */
+async function loadBenchmark(plan: Plan, symbol: string): Promise<DailyBar[]> {
+  if (plan.signal?.aborted) throw abortError(plan.signal, { done: 0, total: 0 });
+  const range = { from: plan.from, to: plan.to };
+  let bars: DailyBar[];
+  try {
+    bars = await plan.marketData.getDailyHistory(symbol, range, plan.signal ? { signal: plan.signal } : undefined);
+  } catch (error) {
+    if (isFoliokitError(error) && error.code === 'UNKNOWN_SYMBOL') {
+      throw new FoliokitError(
+        'UNKNOWN_SYMBOL',
+        `benchmark: ${error.message}`,
+        { field: 'benchmark', symbol },
+        { cause: error },
+      );
+    }
+    throw wrapError(error, 'PROVIDER_ERROR', `Could not load the history of the benchmark ${symbol}`, { symbol });
+  }
+  const valid = validateBars(bars, symbol, plan.marketData.name ?? 'marketData', range);
+  if (valid.length === 0) {
+    throw new FoliokitError(
+      'PRICE_UNAVAILABLE',
+      `benchmark: ${symbol} has no daily bar from ${plan.from} to ${plan.to}`,
+      { field: 'benchmark', symbol, from: plan.from, to: plan.to },
+    );
+  }
+  return valid;
+}
+
+/**
  * Checks backtest options the way {@link runBacktest} does, without loading a bar: a queue can
  * refuse a bad request at once. Returns the strategy's validated parameters (defaults filled in).
  * @throws FoliokitError `VALIDATION_FAILED` naming the field.
@@ -364,16 +476,28 @@ export function checkBacktestOptions(options: BacktestOptions): { strategy: stri
  * the order placed; then each symbol with a bar that day, in the order of `symbols`, gets `onBar`
  * (with `'close'`, the orders it placed fill right after, at their symbol's close that day); then
  * the day's value is recorded (cash + quantities × each symbol's last close). An order placed on a symbol's last bar is dropped
- * (listed in `unfilled` with reason `LAST_BAR`), with either fill mode.
+ * (listed in `unfilled` with reason `LAST_BAR`), with either fill mode. Target weights asked with
+ * `ctx.targetWeights` (the `rebalance` strategy) are planned by analytics' `planOrders` and filled,
+ * sells first, after every `onBar` of the day at its closes (`'close'`) or after the other orders
+ * at the next day's opens (`'next-open'`). With `benchmark`, `metrics.benchmark` and
+ * `benchmarkEquity` measure the run against that symbol.
  *
  * @throws FoliokitError `VALIDATION_FAILED` naming the field; a provider's error for a symbol it
- *   cannot serve; `CONFLICT` with `details.aborted` (or the signal's own FoliokitError reason) when
+ *   cannot serve; `UNKNOWN_SYMBOL` / `PRICE_UNAVAILABLE` naming `benchmark` for a benchmark
+ *   without bars; `CONFLICT` with `details.aborted` (or the signal's own FoliokitError reason) when
  *   cancelled.
  */
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const plan = parseOptions(options);
   const allBars = await loadBars(plan);
-  return replay(plan, allBars);
+  const benchmarkBars = plan.benchmark === null ? null : await loadBenchmark(plan, plan.benchmark);
+  const result = await replay(plan, allBars);
+  if (plan.benchmark !== null && benchmarkBars !== null) {
+    const measured = measureBenchmark(plan.benchmark, benchmarkBars, result, plan);
+    result.metrics.benchmark = measured.metrics;
+    result.benchmarkEquity = measured.equity;
+  }
+  return result;
 }
 
 async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult> {
@@ -461,6 +585,7 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
     let feeAmount: Dec;
     if (order.side === 'buy') {
       quantity = order.quantity ?? affordable(available, price);
+      if (order.upTo) quantity = Dec.min(quantity, affordable(available, price));
       if (quantity.isZero()) return void miss('INSUFFICIENT_CASH');
       feeAmount = fee(quantity.times(price));
       if (quantity.times(price).plus(feeAmount).gt(available)) return void miss('INSUFFICIENT_CASH');
@@ -536,6 +661,82 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
     return other;
   };
 
+  /** The day's target-weight request (the last `ctx.targetWeights` call wins), and one waiting for the next opens. */
+  let request: TargetRequest | null = null;
+  let waiting: TargetRequest | null = null;
+  /** The last weights object parsed, and its targets: a strategy passes the same object every time. */
+  let parsedWeights: { weights: object; targets: ResolvedTarget[] } | null = null;
+
+  const targetWeights = (
+    weights: Readonly<Record<string, string | number>>,
+    options: TargetWeightsOptions | undefined,
+  ): void => {
+    if (sleeves) throw fail('allocation', "ctx.targetWeights needs one cash pool: allocation 'shared'");
+    let targets: ResolvedTarget[];
+    if (parsedWeights !== null && parsedWeights.weights === weights) {
+      targets = parsedWeights.targets;
+    } else {
+      if (typeof weights !== 'object' || weights === null) throw fail('targetWeights', 'must be an object of weights');
+      const byRun = new Map<SymbolRun, Dec>();
+      let sum = ZERO;
+      for (const [key, input] of Object.entries(weights)) {
+        const field = `targetWeights.${key}`;
+        const run = bySymbol.get(key) ?? bySymbol.get(normalizeSymbol(key, field));
+        if (!run) throw fail(field, `${key} is not one of the backtest's symbols`);
+        const weight = parseDecimal(input, field);
+        if (weight.isNegative() || weight.gt(1)) throw fail(field, 'must be between 0 and 1');
+        if (byRun.has(run)) throw fail(field, `${run.symbol} is listed twice`);
+        byRun.set(run, weight);
+        sum = sum.plus(weight);
+      }
+      if (sum.gt(1)) throw fail('targetWeights', `weights sum to ${fmt(sum)}, more than 1`);
+      targets = [...byRun]
+        .map(([run, weight]) => ({ symbol: run.symbol, weight: fmt(weight), givenWeight: fmt(weight) }))
+        .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+      parsedWeights = { weights, targets };
+    }
+    const band = nonNegative(options?.band, 'targetWeights.band');
+    if (band.gt(1)) throw fail('targetWeights.band', 'must be between 0 and 1');
+    request = { day: currentDay, targets, band };
+  };
+
+  /**
+   * Brings the portfolio to `req`'s targets on `day`: the orders of analytics' `planOrders` (the rule
+   * of a paper portfolio's rebalance: whole shares, no fee in the plan, sells first) at today's fill
+   * prices (`fillPrice` of each symbol's bar today; the last close of a symbol without one, whose
+   * orders are then `NO_BAR`), each filled through `execute` with the commission.
+   */
+  const rebalanceTo = (req: TargetRequest, day: string, at: string, fillPrice: (bar: DailyBar) => string): void => {
+    const prices = new Map<string, HoldingPrice>();
+    const positions: Array<{ symbol: string; quantity: string }> = [];
+    for (const run of runs) {
+      const bar = run.bars[run.index];
+      if (bar !== undefined) {
+        const today = bar.day === day;
+        prices.set(run.symbol, { price: dec(today ? fillPrice(bar) : bar.close), stale: !today });
+      }
+      if (run.position !== null && run.position.quantity !== '0') {
+        positions.push({ symbol: run.symbol, quantity: run.position.quantity });
+      }
+    }
+    const orders = planOrders({ cash: state.portfolio.cash, positions }, req.targets, prices, {
+      threshold: req.band,
+      cashBuffer: ZERO,
+      minTrade: ZERO,
+      fractional: false,
+    }).orders;
+    for (const o of orders) {
+      const run = bySymbol.get(o.symbol) as SymbolRun;
+      const price = prices.get(o.symbol) as HoldingPrice;
+      if (price.stale) {
+        unfilled.push({ day: req.day, symbol: o.symbol, side: o.side, quantity: o.quantity, reason: 'NO_BAR' });
+        continue;
+      }
+      const order: Order = { day: req.day, side: o.side, quantity: dec(o.quantity), upTo: o.side === 'buy' };
+      execute(run, order, price.price, day, at);
+    }
+  };
+
   plan.symbols.forEach((symbol, i) => {
     const run: SymbolRun = {
       symbol,
@@ -560,6 +761,7 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
         return r.bars.slice(Math.max(0, r.index + 1 - n), r.index + 1);
       },
       order: (side, s, q) => place(runOf(s, run, `${side}.symbol`), side, q),
+      targetWeights,
     });
     runs.push(run);
     bySymbol.set(symbol, run);
@@ -582,6 +784,7 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
   let done = 0;
   let nextReport = step;
   let exact = true;
+  let previousDay: string | null = null;
 
   for (const day of days) {
     if (plan.signal?.aborted) throw abortError(plan.signal, { done, total });
@@ -601,11 +804,16 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
         const bar = run.bars[run.index] as DailyBar;
         fillPending(run, dec(bar.open ?? bar.close), openAt(day));
       }
+      if (waiting !== null) {
+        rebalanceTo(waiting, day, openAt(day), (bar) => bar.open ?? bar.close);
+        waiting = null;
+      }
     }
     for (const run of today) {
-      const ctx = run.ctx as { day: string; bar: DailyBar; index: number };
+      const ctx = run.ctx as { day: string; previousDay: string | null; bar: DailyBar; index: number };
       const bar = run.bars[run.index] as DailyBar;
       ctx.day = day;
+      ctx.previousDay = previousDay;
       ctx.bar = bar;
       ctx.index = run.index;
       strategy.onBar(run.ctx);
@@ -620,6 +828,14 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
       }
       placed.length = 0;
     }
+    // Target weights asked today: filled now at today's closes ('close'), or at the next day's opens
+    // ('next-open'; asked on the run's last day, there is no next day: never filled).
+    if (request !== null) {
+      if (fill === 'close') rebalanceTo(request, day, closeAt(day), (bar) => bar.close);
+      else waiting = request;
+      request = null;
+    }
+    previousDay = day;
     done += today.length;
     const value = exact ? valueScaled(runs, cashScaled) : null;
     if (value === null) exact = false;
@@ -668,18 +884,20 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
   return result;
 }
 
-/** The runner's side of a context: what `cash`, `position`, `history`, `buy` and `sell` do. */
+/** The runner's side of a context: what `cash`, `position`, `history`, `buy`, `sell` and `targetWeights` do. */
 interface ContextHooks {
   cash(): string;
   position(symbol: string | undefined): string;
   history(symbol: string | undefined, n: number): readonly DailyBar[];
   order(side: 'buy' | 'sell', symbol: string | undefined, quantity: string | number | undefined): void;
+  targetWeights(weights: Readonly<Record<string, string | number>>, options: TargetWeightsOptions | undefined): void;
 }
 
 /** One symbol's context, reused for each of its bars (the runner sets `day`, `bar`, `index`, `state`). */
 function makeContext(run: SymbolRun, params: unknown, hooks: ContextHooks): StrategyContext {
   return {
     day: '',
+    previousDay: null,
     symbol: run.symbol,
     bar: { day: '', close: '0' },
     index: -1,
@@ -694,6 +912,8 @@ function makeContext(run: SymbolRun, params: unknown, hooks: ContextHooks): Stra
     position: (symbol?: string) => hooks.position(symbol),
     buy: (symbol?: string, quantity?: string | number) => hooks.order('buy', symbol, quantity),
     sell: (symbol?: string, quantity?: string | number) => hooks.order('sell', symbol, quantity),
+    targetWeights: (weights: Readonly<Record<string, string | number>>, options?: TargetWeightsOptions) =>
+      hooks.targetWeights(weights, options),
   } as StrategyContext;
 }
 
@@ -764,7 +984,7 @@ function metricsOf(
 ): BacktestMetrics {
   const start = Number(fmt(initialCash));
   const series = equity.map((p) => ({ day: p.day, value: Number(p.value) }));
-  const twr = ttwror(series.map((p, i) => ({ day: p.day, value: p.value, inflow: i === 0 ? start : 0, outflow: 0 })));
+  const twr = equityTwr(equity, start);
   const first = series[0];
   const last = series.at(-1);
   const calendarDays = first && last ? daysInclusive(first.day, last.day) : 0;
@@ -781,8 +1001,6 @@ function metricsOf(
   const returns = chainedReturns(twr.daily);
   const vol = volatility(returns, BACKTEST_PERIODS_PER_YEAR);
   const ratio = sharpe(returns, riskFreeRate, BACKTEST_PERIODS_PER_YEAR);
-  const stat = (value: number | null, reason: string | undefined): BacktestStat =>
-    value === null ? { value, reason: reason ?? 'not defined' } : { value };
   return {
     twr: stat(twr.cumulative, twr.reason),
     annualizedReturn: stat(annualized, twr.cumulative === null ? twr.reason : 'fewer than 1 calendar day'),
@@ -790,5 +1008,104 @@ function metricsOf(
     maxDrawdown: stat(drawdown.maxDrawdown, drawdown.reason),
     volatility: stat(vol.annualized, vol.reason),
     sharpe: stat(ratio.value, ratio.reason),
+    benchmark: null,
+  };
+}
+
+/** A statistic, or null with its reason. */
+function stat(value: number | null, reason: string | undefined): BacktestStat {
+  return value === null ? { value, reason: reason ?? 'not defined' } : { value };
+}
+
+/** The equity curve's TTWROR (the initial cash flowing in on the first day, nothing else). */
+function equityTwr(equity: ReadonlyArray<{ day: string; value: string }>, start: number): TwrResult {
+  return ttwror(
+    equity.map((p, i) => ({ day: p.day, value: Number(p.value), inflow: i === 0 ? start : 0, outflow: 0 })),
+  );
+}
+
+/**
+ * The run against its benchmark: the benchmark's close on each equity day (carried forward), its
+ * curve scaled to the initial cash, and the statistics of the daily returns aligned by day (a day
+ * counts when the run's return and the benchmark's, from the day before, both exist).
+ */
+function measureBenchmark(
+  symbol: string,
+  bars: readonly DailyBar[],
+  result: BacktestResult,
+  plan: Plan,
+): { metrics: BacktestBenchmarkMetrics; equity: Array<{ day: string; value: string | null }> } {
+  const closes: Array<string | null> = [];
+  let j = -1;
+  for (const point of result.equity) {
+    while (j + 1 < bars.length && (bars[j + 1] as DailyBar).day <= point.day) j += 1;
+    closes.push(j < 0 ? null : (bars[j] as DailyBar).close);
+  }
+  const baseIndex = closes.findIndex((c) => c !== null);
+  const base = baseIndex < 0 ? null : dec(closes[baseIndex] as string);
+  const equity = result.equity.map((point, i) => {
+    const close = closes[i];
+    const value =
+      close == null || base === null || base.isZero()
+        ? null
+        : fmt(new Dec(divideToString(plan.initialCash.times(close), base, DERIVED_SCALE)));
+    return { day: point.day, value };
+  });
+  const start = Number(fmt(plan.initialCash));
+  const twr = equityTwr(result.equity, start);
+  const p: number[] = [];
+  const b: number[] = [];
+  for (let i = 1; i < closes.length; i++) {
+    const prev = closes[i - 1];
+    const cur = closes[i];
+    const r = twr.daily[i]?.r ?? null;
+    if (prev == null || cur == null || r === null || !(Number(prev) > 0)) continue;
+    p.push(r);
+    b.push(Number(cur) / Number(prev) - 1);
+  }
+  const benchTwr =
+    baseIndex < 0
+      ? null
+      : ttwror(
+          closes.slice(baseIndex).map((c, i) => ({
+            day: result.equity[baseIndex + i]?.day as string,
+            value: Number(c),
+            inflow: i === 0 ? Number(c) : 0,
+            outflow: 0,
+          })),
+        );
+  const own = result.metrics.twr.value;
+  const theirs = benchTwr?.cumulative ?? null;
+  const stats = benchmarkStats(
+    p,
+    b,
+    periodRate(plan.riskFreeRate, BACKTEST_PERIODS_PER_YEAR),
+    BACKTEST_PERIODS_PER_YEAR,
+  );
+  let active = 0;
+  for (let i = 0; i < p.length; i++) active += (p[i] as number) - (b[i] as number);
+  const te = stats.trackingError.value;
+  const informationRatio: BacktestStat =
+    te === null
+      ? { value: null, reason: stats.trackingError.reason ?? 'no tracking error' }
+      : te === 0
+        ? { value: null, reason: 'zero tracking error' }
+        : { value: ((active / p.length) * BACKTEST_PERIODS_PER_YEAR) / te };
+  return {
+    metrics: {
+      symbol,
+      twr: benchTwr === null ? { value: null, reason: 'no benchmark close' } : stat(theirs, benchTwr.reason),
+      excessReturn:
+        own === null || theirs === null
+          ? { value: null, reason: own === null ? 'the run has no twr' : 'the benchmark has no twr' }
+          : { value: own - theirs },
+      beta: stat(stats.beta.value, stats.beta.reason),
+      alpha: stat(stats.alpha.value, stats.alpha.reason),
+      trackingError: stat(te, stats.trackingError.reason),
+      informationRatio,
+      correlation: stat(stats.correlation.value, stats.correlation.reason),
+      days: p.length,
+    },
+    equity,
   };
 }

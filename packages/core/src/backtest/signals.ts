@@ -18,6 +18,7 @@ import { normalizeSymbol } from '../prices/symbols.js';
 import { validateBars } from '../prices/validate.js';
 import { dayOf, parseDay } from '../time.js';
 import { getStrategy } from './registry.js';
+import { rebalanceStrategy } from './strategies/rebalance.js';
 import type { AnyStrategy, StrategyContext } from './strategy.js';
 
 /** A signal's direction. */
@@ -134,6 +135,9 @@ function resolveStrategy(
   } else {
     s = strategy;
   }
+  if (s === rebalanceStrategy) {
+    throw fail('strategy', '"rebalance" trades a whole portfolio to target weights; it runs only in runBacktest');
+  }
   const parsed = s.params.safeParse(params ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -197,6 +201,7 @@ function evaluate(
     const lane = { symbol, bars: allBars[i] as DailyBar[], index: -1, position: '0' } as Lane;
     lane.ctx = {
       day: '',
+      previousDay: null,
       symbol,
       bar: { day: '', close: '0' },
       index: -1,
@@ -216,6 +221,7 @@ function evaluate(
     bySymbol.set(symbol, lane);
   });
   const days = [...new Set(allBars.flatMap((bars) => bars.map((b) => b.day)))].sort();
+  let previousDay: string | null = null;
   for (const day of days) {
     for (const lane of lanes) {
       const next = lane.bars[lane.index + 1];
@@ -223,6 +229,7 @@ function evaluate(
       lane.index += 1;
       const ctx = lane.ctx as { day: string; bar: DailyBar; index: number };
       ctx.day = day;
+      (lane.ctx as { previousDay: string | null }).previousDay = previousDay;
       ctx.bar = next;
       ctx.index = lane.index;
       signals = new Map();
@@ -231,6 +238,7 @@ function evaluate(
       const strength = own && strategy.signalStrength ? (strategy.signalStrength(lane.ctx) ?? null) : null;
       record(lanes.indexOf(lane), next, { signal: own, strength });
     }
+    previousDay = day;
   }
 }
 

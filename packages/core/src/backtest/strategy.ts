@@ -20,6 +20,12 @@ export interface StrategyInitContext<P> {
 export interface StrategyContext<P = unknown, S = unknown> {
   /** The bar's calendar day, `YYYY-MM-DD`. */
   readonly day: string;
+  /**
+   * The run's previous calendar day (the day before `day` on which any symbol had a bar), or null
+   * on the run's first day: lets a strategy see the first day of a week or a month without
+   * depending on its own symbol's gaps.
+   */
+  readonly previousDay: string | null;
   /** The symbol whose bar this is. */
   readonly symbol: string;
   /** The bar (decimal strings). */
@@ -51,6 +57,24 @@ export interface StrategyContext<P = unknown, S = unknown> {
   buy(symbol?: string, quantity?: string | number): void;
   /** Places a sell of `symbol` (default: this symbol); without `quantity`, of the whole position. */
   sell(symbol?: string, quantity?: string | number): void;
+  /**
+   * Asks for the whole portfolio to be brought to target weights (a model portfolio): `weights`
+   * maps symbols of the backtest to fractions of total value (0 to 1, summing to at most 1; the rest
+   * stays cash; a held symbol left out is sold). The orders are planned by the same rule as a paper
+   * portfolio's `rebalance` (see docs/backtesting.md), at the fill prices, sells first. Several calls
+   * on one day: the last one counts. Needs one cash pool (`allocation: 'shared'`); with
+   * `'equal-sleeves'` it throws `VALIDATION_FAILED` naming `allocation`.
+   */
+  targetWeights(weights: Readonly<Record<string, string | number>>, options?: TargetWeightsOptions): void;
+}
+
+/** Options of {@link StrategyContext.targetWeights}. */
+export interface TargetWeightsOptions {
+  /**
+   * Drift band, a weight fraction (`0.05` = 5 percentage points): a symbol whose current weight is
+   * within `band` of its target is left alone. @default 0
+   */
+  band?: string | number;
 }
 
 /**
@@ -81,6 +105,11 @@ export interface Strategy<P = unknown, S = unknown> {
   init?(ctx: StrategyInitContext<P>): S;
   /** Called for every bar, in date order across symbols. */
   onBar(ctx: StrategyContext<P, S>): void;
+  /**
+   * The allocation the strategy needs. `runBacktest` uses it when the options name none, and
+   * refuses another one (`VALIDATION_FAILED` naming `allocation`). @default any
+   */
+  allocation?: 'equal-sleeves' | 'shared';
 }
 
 /** A strategy of any parameters (what the registry holds). */

@@ -237,6 +237,52 @@ console.log(JSON.stringify(sizes));
     for (const [entry, size] of Object.entries(every)) expect(size, entry).toBeGreaterThan(0);
   });
 
+  it("runs a backtest in the installed core's worker thread (dist/backtest/worker.js), with a worker module", async () => {
+    // A strategy of the app's, registered on the main thread and (as a worker module) in the worker.
+    writeFileSync(
+      join(app, 'my-strategy.mjs'),
+      `
+import { registerStrategy } from '@foliokit/core';
+import { z } from 'zod';
+registerStrategy({ name: 'first-bar', description: 'Buys on the first bar.', params: z.object({}),
+  onBar(ctx) { if (ctx.index === 0) ctx.buy(); } });
+`,
+    );
+    writeFileSync(
+      join(app, 'backtest-worker.mjs'),
+      `
+import { threadId } from 'node:worker_threads';
+import { createBacktestRunner, createPortfolioEngine } from '@foliokit/core';
+import { createSimulatedProvider } from '@foliokit/providers';
+import { createSqliteStore } from '@foliokit/store-sqlite';
+import './my-strategy.mjs';
+const store = await createSqliteStore({ filename: 'backtests.db' });
+const engine = createPortfolioEngine({ store, marketData: createSimulatedProvider({ seed: 3 }) });
+const runner = createBacktestRunner(engine, { workerModules: [new URL('./my-strategy.mjs', import.meta.url).href] });
+const out = { mode: runner.stats().mode, main: threadId, runs: [] };
+for (const strategy of ['sma-cross', 'first-bar']) {
+  const run = await runner.submit({ strategy, symbols: ['AAPL'], from: '2024-01-01', to: '2024-06-30', initialCash: '10000' });
+  const done = await runner.wait(run.id);
+  out.runs.push({ status: done.status, error: done.error, execution: done.execution, bars: done.result?.bars, fills: done.result?.fills.length });
+}
+await runner.close();
+await engine.close();
+await store.close();
+console.log(JSON.stringify(out));
+`,
+    );
+    const { stdout } = await sh(process.execPath, ['backtest-worker.mjs'], app, 60_000);
+    const out = JSON.parse(stdout.trim().split('\n').pop() as string);
+    expect(out.mode).toBe('worker');
+    expect(out.runs).toHaveLength(2);
+    for (const run of out.runs) {
+      expect(run).toMatchObject({ status: 'succeeded', error: null, execution: { mode: 'worker' } });
+      expect(run.execution.threadId).not.toBe(out.main);
+      expect(run.bars).toBeGreaterThan(100);
+    }
+    expect(out.runs[1].fills).toBe(1);
+  });
+
   for (const resolution of ['NodeNext', 'bundler'] as const) {
     it(`type-checks the README's samples and every entry point under moduleResolution ${resolution}`, async () => {
       const dir = join(app, `tsc-${resolution}`);

@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'STORE_CLOSED',
   'ENGINE_CLOSED',
   'INVALID_CONFIGURATION',
+  'QUEUE_FULL',
 ] as const;
 
 /** A stable error code. */

@@ -26,6 +26,8 @@ export const RELAYED_EVENT_TYPES = [
   'snapshot.recorded',
   'price.updated',
   'alert.triggered',
+  'backtest.progress',
+  'backtest.completed',
 ] as const satisfies readonly FoliokitEventName[];
 
 const RELAYED: ReadonlySet<string> = new Set(RELAYED_EVENT_TYPES);

@@ -278,6 +278,30 @@ export interface AlertTriggeredEvent extends EventBase {
   at: string;
 }
 
+/**
+ * A backtest run advanced (see `createBacktestRunner`): bars replayed so far of all its bars, in
+ * order, at most about a hundred times a run (compared variants count together), the last one at
+ * `done === total` just before `backtest.completed`.
+ */
+export interface BacktestProgressEvent extends EventBase {
+  type: 'backtest.progress';
+  runId: string;
+  /** The run's owner (null: no owner), so a stream shows it only to them. */
+  ownerId: string | null;
+  done: number;
+  total: number;
+}
+
+/** A backtest run became final: `succeeded`, `failed` or `cancelled` (emitted once, after the store has it). */
+export interface BacktestCompletedEvent extends EventBase {
+  type: 'backtest.completed';
+  runId: string;
+  ownerId: string | null;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  /** Why it failed or was cancelled (absent when it succeeded). */
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+}
+
 /** Event name → payload. Later features add their events here. */
 export interface FoliokitEventMap {
   'portfolio.created': PortfolioCreatedEvent;
@@ -300,6 +324,8 @@ export interface FoliokitEventMap {
   'rebalance.executed': RebalanceExecutedEvent;
   'signal.generated': SignalGeneratedEvent;
   'alert.triggered': AlertTriggeredEvent;
+  'backtest.progress': BacktestProgressEvent;
+  'backtest.completed': BacktestCompletedEvent;
 }
 
 export type FoliokitEventName = keyof FoliokitEventMap;

@@ -167,6 +167,62 @@ export async function listAlerts(host: SnapshotHost, query: Pick<AlertQuery, 'ow
 }
 
 /**
+ * The alert with this id.
+ * @throws FoliokitError `NOT_FOUND` (field `id`) when there is no such alert;
+ *   `INVALID_CONFIGURATION` when the store keeps no alerts.
+ */
+export async function getAlert(host: SnapshotHost, id: string): Promise<AlertRow> {
+  const store = alertStore(host.store);
+  const checked = checkId(id, 'id');
+  const [row] = await store.listAlerts({ id: checked });
+  if (!row) throw new FoliokitError('NOT_FOUND', `No alert with id ${checked}`, { field: 'id' });
+  return row;
+}
+
+const patchSchema = z.strictObject({
+  active: z.boolean().optional(),
+  threshold: decimalInput.optional(),
+  coolDownMs: z.number().int().min(0).max(MAX_ALERT_COOL_DOWN_MS).optional(),
+});
+
+/** Input of {@link updateAlert}: the fields that may change (kind, symbol, portfolio and window may not). */
+export interface UpdateAlertInput {
+  /** Pauses (false) or resumes (true) the alert. */
+  active?: boolean;
+  /** A new threshold, checked by the alert's kind as on create. */
+  threshold?: string | number;
+  /** A new cool-down in milliseconds (0 to one year). */
+  coolDownMs?: number;
+}
+
+/**
+ * Changes an alert's `active`, `threshold` and/or `coolDownMs` (validated as on create, by its kind)
+ * and answers the stored alert; the running evaluators of `host` reload at once. Its fire history
+ * (`lastFiredAt`, `coolDownUntil`) is kept. An empty patch answers the alert unchanged.
+ * @throws FoliokitError `VALIDATION_FAILED` naming the field; `NOT_FOUND` (field `id`);
+ *   `INVALID_CONFIGURATION` when the store keeps no alerts.
+ */
+export async function updateAlert(host: SnapshotHost, id: string, patch: UpdateAlertInput): Promise<AlertRow> {
+  const store = alertStore(host.store);
+  const v = validate(patchSchema, patch, 'patch');
+  const row = await getAlert(host, id);
+  const threshold = v.threshold === undefined ? row.threshold : checkThreshold(row.kind, v.threshold);
+  if (v.active === undefined && v.threshold === undefined && v.coolDownMs === undefined) return row;
+  // Re-read just before the write: a fire claimed meanwhile keeps its lastFiredAt / coolDownUntil.
+  const [current] = await store.listAlerts({ id: row.id });
+  if (!current) throw new FoliokitError('NOT_FOUND', `No alert with id ${row.id}`, { field: 'id' });
+  const next: AlertRow = {
+    ...current,
+    threshold,
+    active: v.active ?? current.active,
+    coolDownMs: v.coolDownMs ?? current.coolDownMs,
+  };
+  await store.saveAlert(next);
+  await notifyEvaluators(host);
+  return next;
+}
+
+/**
  * Deletes an alert; the running evaluators of `host` reload at once.
  * @throws FoliokitError `NOT_FOUND` when there is no such alert.
  */

@@ -7,6 +7,7 @@
  */
 export * from './indicators.js';
 export { getStrategy, listStrategies, registerStrategy, unregisterStrategy } from './registry.js';
+export type { BacktestBenchmarkMetrics } from './run.js';
 export {
   ALLOCATIONS,
   type Allocation,
@@ -26,6 +27,25 @@ export {
   type UnfilledReason,
 } from './run.js';
 export {
+  type BacktestCompareRequest,
+  type BacktestComparison,
+  type BacktestExecution,
+  type BacktestRequest,
+  type BacktestRun,
+  type BacktestRunError,
+  type BacktestRunListQuery,
+  type BacktestRunner,
+  type BacktestRunnerHost,
+  type BacktestRunnerOptions,
+  type BacktestRunnerStats,
+  createBacktestRunner,
+} from './runner.js';
+export {
+  BACKTEST_RUN_STORE_METHODS,
+  type BacktestRunStore,
+  backtestRunStore,
+} from './runs-store.js';
+export {
   type GetSignalsOptions,
   getSignals,
   type SignalCell,
@@ -41,7 +61,15 @@ export {
 export { buyAndHold, buyAndHoldParams } from './strategies/buy-and-hold.js';
 export { meanReversion, meanReversionParams } from './strategies/mean-reversion.js';
 export { momentum, momentumParams } from './strategies/momentum.js';
+export {
+  periodOf,
+  REBALANCE_PERIODS,
+  type RebalancePeriod,
+  rebalanceParams,
+  rebalanceStrategy,
+} from './strategies/rebalance.js';
 export { type SmaCrossState, smaCross, smaCrossParams } from './strategies/sma-cross.js';
+export type { TargetWeightsOptions } from './strategy.js';
 export {
   type AnyStrategy,
   defineStrategy,
@@ -52,3 +80,14 @@ export {
   type StrategyInfo,
   type StrategyInitContext,
 } from './strategy.js';
+export {
+  type GetStrategyParamsInput,
+  getStrategyParams,
+  MAX_STRATEGY_PARAMS_BYTES,
+  type SaveStrategyParamsInput,
+  type StrategyParamsHost,
+  type StrategyParamsResult,
+  type StrategyParamsStore,
+  saveStrategyParams,
+  strategyParamsStore,
+} from './strategy-params.js';

@@ -130,8 +130,8 @@ async function valuationFigure(report: Report, dir: string): Promise<void> {
     });
   } finally {
     for (const server of [bare, routed, jwt]) await server.close();
-    byResolve.close();
-    byJwt.close();
+    await byResolve.close();
+    await byJwt.close();
     await closeEngine();
   }
 }
@@ -202,7 +202,7 @@ async function httpTrades(filename: string, count: number): Promise<number> {
     return count / (ms / 1000);
   } finally {
     await server.close();
-    router.close();
+    await router.close();
     await close();
   }
 }
@@ -260,7 +260,7 @@ async function fanOutFigure(report: Report, dir: string): Promise<void> {
   } finally {
     await clients.terminate();
     off();
-    router.close();
+    await router.close();
     await server.close();
     await closeEngine();
   }
@@ -347,7 +347,7 @@ async function pgInstance(schema: string): Promise<Instance> {
     engine,
     url: server.url,
     async close() {
-      router.close();
+      await router.close();
       await server.close();
       await engine.close();
       await store.close();

@@ -68,7 +68,7 @@ describe('docs/http.md', () => {
         .filter((route) => /^(GET|POST|PUT|PATCH|DELETE) \//.test(route));
       expect([...documented].sort()).toEqual([...served].sort());
     } finally {
-      router.close();
+      await router.close();
       await test.close();
     }
   });

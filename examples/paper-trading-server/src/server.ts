@@ -1,7 +1,7 @@
 /**
  * The paper-trading server: a store (SQLite in the data folder, or PostgreSQL), a provider, the
- * engine with its scheduler, accounts at `/auth`, the foliokit router at `/api`, the dashboard at
- * `/`. `createPaperTradingServer(config)` starts it all and answers `{ url, close() }`.
+ * engine with its scheduler, accounts at `/auth`, the foliokit router at `/api` (WebSocket
+ * channels at `/api/ws`), the dashboard at `/`. `createPaperTradingServer(config)` starts it all and answers `{ url, close() }`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createPortfolioEngine, type PortfolioEngine } from '@foliokit/core';
 import type { KyselyStore } from '@foliokit/core/sql';
-import { createAuthenticator, createFoliokitRouter, type FoliokitRouter } from '@foliokit/http-hono';
+import { attachWebSocket, createAuthenticator, createFoliokitRouter, type FoliokitRouter } from '@foliokit/http-hono';
 import { createPostgresStore } from '@foliokit/store-postgres';
 import { createSqliteStore } from '@foliokit/store-sqlite';
 import { createAdaptorServer } from '@hono/node-server';
@@ -34,8 +34,8 @@ export interface PaperTradingServer {
   readonly demoPortfolioId: string | null;
   readonly config: ServerConfig;
   /**
-   * Stops cleanly: no new connection, SSE streams ended, scheduler stopped, engine and store
-   * closed. Idempotent.
+   * Stops cleanly: no new connection, SSE streams and WebSocket connections ended, scheduler
+   * stopped, engine and store closed. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -173,6 +173,14 @@ export async function createPaperTradingServer(
     const auth = { jwt: { secret, algorithms: ['HS256'] as ['HS256'] } };
     const router = createFoliokitRouter(engine, { auth });
     cleanups.push(() => router.close());
+    // On SQLite this process is the only one running backtests on the store: runs a previous run
+    // of the server left queued or running can never finish, so they are marked failed. On
+    // PostgreSQL other instances may be running theirs: left alone.
+    if (!config.postgresUrl) {
+      const recovered = await router.deps.backtests.recoverInterrupted();
+      if (recovered.length > 0)
+        log.warn({ runs: recovered.length }, 'backtests interrupted by a restart marked failed');
+    }
     const authApp = authRoutes({
       accounts,
       authenticate: createAuthenticator(auth),
@@ -183,6 +191,9 @@ export async function createPaperTradingServer(
     cleanups.push(() => engine.stopScheduler());
 
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    // WebSocket channels beside the SSE streams, under the router's mount point.
+    const websockets = attachWebSocket(router, server, { path: '/api/ws' });
+    cleanups.push(() => websockets.close());
     const port = await listen(server, config);
     const closed = new Promise<void>((done) => server.once('close', () => done()));
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -191,7 +202,7 @@ export async function createPaperTradingServer(
       closing ??= (async () => {
         log.info('shutting down');
         server.close(); // no new connections
-        router.close(); // SSE clients get their stream ended
+        await router.close(); // SSE clients get their stream ended
         server.closeIdleConnections();
         await cleanup();
         server.closeAllConnections();

@@ -36,15 +36,19 @@ export {
 } from './metrics.js';
 export { buildOpenApiDocument, OPENAPI_PATH, type OpenApiDocument } from './openapi.js';
 export {
+  type AlertRouteOptions,
   type CorsOptions,
   DEFAULT_BODY_LIMIT,
   DEFAULT_RATE_LIMITS,
   type FoliokitRouterOptions,
+  isBacktestRunner,
   type RateLimit,
+  type ResolvedBacktests,
   type ResolvedRouterOptions,
   resolveRouterOptions,
 } from './options.js';
 export {
+  DEFAULT_RETRY_AFTER,
   ERROR_STATUS,
   HTTP_ERROR_CODES,
   HttpError,
@@ -73,3 +77,23 @@ export { ADMIN_ROLE, createFoliokitRouter, type FoliokitRouter, listRoutes } fro
 export type { MetricsRecorder, RouterDeps } from './router-deps.js';
 export type { StreamEnvelope } from './sse/frame.js';
 export type { SseOptions } from './sse/options.js';
+export {
+  attachWebSocket,
+  type BacktestLookup,
+  type BacktestRunInfo,
+  type ClientMessage,
+  closeWebSocketsOf,
+  type ResolvedWebSocketOptions,
+  resolveWebSocketOptions,
+  SLOW_CLIENT_CLOSE_CODE,
+  WEBSOCKET_DEFAULTS,
+  WEBSOCKET_PATH,
+  type WebSocketAttachment,
+  type WebSocketChannel,
+  type WebSocketEnvelope,
+  type WebSocketErrorMessage,
+  type WebSocketOptions,
+  type WebSocketRouter,
+  type WebSocketStats,
+  websocketRoutes,
+} from './ws/index.js';

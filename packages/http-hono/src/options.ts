@@ -3,7 +3,7 @@
  * their defaults. A bad option fails at start with an `INVALID_CONFIGURATION` error naming it.
  */
 
-import { FoliokitError } from '@foliokit/core';
+import { type BacktestRunner, type BacktestRunnerOptions, FoliokitError } from '@foliokit/core';
 import { z } from 'zod';
 import type { AuthOptions } from './auth.js';
 import type { RateLimitBucket } from './route-table.js';
@@ -60,7 +60,36 @@ export interface FoliokitRouterOptions {
   streams?: SseOptions & Record<string, unknown>;
   /** Keeps request, SSE and engine metrics (served at `GET /admin/metrics`). @default true */
   metrics?: boolean;
+  /**
+   * The backtest runner behind `/backtests`: a runner the host created (`createBacktestRunner`;
+   * the router never closes it), or the options of one the router creates over the engine and
+   * closes in `router.close()`. @default a runner with core's default options (one run at a time in
+   * a worker thread, 16 waiting). When the store keeps no backtest runs, the backtest routes answer
+   * 501 `NOT_IMPLEMENTED` and the router still starts.
+   */
+  backtests?: BacktestRunner | BacktestRunnerOptions;
+  /** The `/alerts` routes' evaluator. */
+  alerts?: AlertRouteOptions;
 }
+
+/** Options of the alerts the router serves. */
+export interface AlertRouteOptions {
+  /**
+   * Starts `startAlertEvaluator(engine)` with the router (stopped by `router.close()`), so alerts
+   * created over HTTP fire (`alert.triggered`). Turn it off when the host runs its own evaluator
+   * (two evaluators on one store still fire an alert once: fires are claimed compare-and-set).
+   * Without alert methods in the store, no evaluator starts and the alert routes answer 501
+   * `NOT_IMPLEMENTED`. @default true
+   */
+  evaluate?: boolean;
+}
+
+/** How the router gets its backtest runner. */
+export type ResolvedBacktests =
+  /** The host's runner, used as it is and never closed by the router. */
+  | { runner: BacktestRunner }
+  /** Options of the runner the router creates (and closes). */
+  | { options: BacktestRunnerOptions };
 
 /** The options once validated, with every default applied. */
 export interface ResolvedRouterOptions {
@@ -72,6 +101,15 @@ export interface ResolvedRouterOptions {
   /** As the host gave them (the streams validate them and apply their defaults). */
   streams: SseOptions;
   metrics: boolean;
+  backtests: ResolvedBacktests;
+  alerts: { evaluate: boolean };
+}
+
+/** True for an object that looks like a `BacktestRunner` (it has `submit`, `get` and `list`). */
+export function isBacktestRunner(value: unknown): value is BacktestRunner {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return typeof r.submit === 'function' && typeof r.get === 'function' && typeof r.list === 'function';
 }
 
 /** An origin exactly as browsers send it: scheme, host, optional port, no path. */
@@ -124,6 +162,13 @@ const optionsSchema = z.strictObject({
   }),
   streams: z.record(z.string(), z.unknown()).default({}),
   metrics: z.boolean().default(true),
+  backtests: z
+    .custom<BacktestRunner | BacktestRunnerOptions>(
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+      'must be a BacktestRunner or the options of one ({ concurrency, maxQueued, worker, ... })',
+    )
+    .optional(),
+  alerts: z.strictObject({ evaluate: z.boolean().default(true) }).default({ evaluate: true }),
 });
 
 /**
@@ -159,6 +204,10 @@ export function resolveRouterOptions(options: unknown): ResolvedRouterOptions {
     clientIp: v.clientIp ?? null,
     streams: v.streams as SseOptions,
     metrics: v.metrics,
+    backtests: isBacktestRunner(v.backtests)
+      ? { runner: v.backtests }
+      : { options: (v.backtests ?? {}) as BacktestRunnerOptions },
+    alerts: { evaluate: v.alerts.evaluate },
   };
 }
 

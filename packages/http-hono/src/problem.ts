@@ -17,8 +17,10 @@ export const HTTP_ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
+  'NOT_IMPLEMENTED',
   'INTERNAL_ERROR',
 ] as const;
+/** One of {@link HTTP_ERROR_CODES}. */
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
 
 /** Every code a problem answer can carry. */
@@ -29,8 +31,9 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
  * The one table from codes to statuses (HTTP.md): validation 422 (malformed JSON 400), every
- * not-found 404, ledger conflicts 409, idempotency conflicts and too-large ranges 422, unavailable
- * providers and stores 503.
+ * not-found 404, ledger conflicts 409, idempotency conflicts and too-large ranges 422, a full
+ * backtest queue 429 (with `Retry-After`), unavailable providers and stores 503, and 501 for a
+ * feature this deployment's store does not keep (alerts, backtest runs).
  */
 export const ERROR_STATUS: Readonly<Record<ProblemCode, number>> = {
   VALIDATION_FAILED: 422,
@@ -42,6 +45,7 @@ export const ERROR_STATUS: Readonly<Record<ProblemCode, number>> = {
   UNKNOWN_SYMBOL: 422,
   IDEMPOTENCY_CONFLICT: 422,
   RANGE_TOO_LARGE: 422,
+  QUEUE_FULL: 429,
   PRICE_UNAVAILABLE: 503,
   PROVIDER_ERROR: 503,
   PROVIDER_TIMEOUT: 503,
@@ -58,6 +62,7 @@ export const ERROR_STATUS: Readonly<Record<ProblemCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  NOT_IMPLEMENTED: 501,
   INTERNAL_ERROR: 500,
 };
 
@@ -220,6 +225,12 @@ function publicDetails(details: Record<string, unknown>): Record<string, unknown
   return out;
 }
 
+/**
+ * `Retry-After` (seconds) of codes that always carry one, when the error gives no better estimate:
+ * a full backtest queue frees a slot when a run ends, so a client retries after a few seconds.
+ */
+export const DEFAULT_RETRY_AFTER: Readonly<Partial<Record<ProblemCode, number>>> = { QUEUE_FULL: 5 };
+
 /** Seconds to wait, from a `retryAfterMs` or `retryAfter` (seconds) detail, when one is known. */
 function retryAfterOf(details: Record<string, unknown>): string | undefined {
   const ms = details.retryAfterMs;
@@ -242,7 +253,8 @@ export function toProblem(error: unknown, requestId: string): Problem {
     const status = ERROR_STATUS[code] ?? 500;
     const details = (error.details ?? {}) as Record<string, unknown>;
     const headers: Record<string, string> = isHttpError(error) ? { ...error.headers } : {};
-    const retryAfter = retryAfterOf(details);
+    const fallback = DEFAULT_RETRY_AFTER[code];
+    const retryAfter = retryAfterOf(details) ?? (fallback === undefined ? undefined : String(fallback));
     if (retryAfter !== undefined && headers['Retry-After'] === undefined && (status === 503 || status === 429)) {
       headers['Retry-After'] = retryAfter;
     }

@@ -3,7 +3,7 @@
  * `adminRoutes(deps)`): kept minimal on purpose, so a factory depends on the engine, the validated
  * options and the metrics, and on nothing of the router's internals.
  */
-import type { PortfolioEngine } from '@foliokit/core';
+import type { BacktestRunner, PortfolioEngine } from '@foliokit/core';
 import type { Metrics } from './metrics.js';
 import type { ResolvedRouterOptions } from './options.js';
 
@@ -22,4 +22,10 @@ export interface RouterDeps {
    * the host disables metrics (`metrics: false`), calls are accepted and nothing is kept.
    */
   metrics: MetricsRecorder;
+  /**
+   * The backtest runner behind `/backtests`: the host's (option `backtests`), or one the router
+   * created over the engine and closes in `router.close()`. When the store keeps no backtest runs,
+   * a stand-in whose methods reject with 501 `NOT_IMPLEMENTED` (`stats()` answers zeros).
+   */
+  backtests: BacktestRunner;
 }

@@ -18,7 +18,16 @@
  * 7. the handler; whatever it throws becomes a problem answer (`./problem.ts`);
  * 8. the request's route, status and duration go to the metrics.
  */
-import { FoliokitError, isFoliokitError, type Portfolio, type PortfolioEngine } from '@foliokit/core';
+import {
+  type AlertEvaluator,
+  type BacktestRunner,
+  createBacktestRunner,
+  FoliokitError,
+  isFoliokitError,
+  type Portfolio,
+  type PortfolioEngine,
+  startAlertEvaluator,
+} from '@foliokit/core';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { type Authenticator, createAuthenticator } from './auth.js';
@@ -32,15 +41,20 @@ import { createRateLimiters, type RateLimiters } from './rate-limit.js';
 import type { AnyRouteSpec, AuthUser, RouteInput } from './route-table.js';
 import type { MetricsRecorder, RouterDeps } from './router-deps.js';
 import { adminRoutes } from './routes/admin.js';
+import { alertRoutes } from './routes/alerts.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { backtestRoutes, unavailableRunner } from './routes/backtests.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { portfolioRoutes } from './routes/portfolios.js';
 import { priceRoutes } from './routes/prices.js';
+import { strategyRoutes } from './routes/strategies.js';
 import { streamHubOf, streamRoutes } from './routes/streams.js';
 import { tradingRoutes } from './routes/trading.js';
 import { watchlistRoutes } from './routes/watchlist.js';
+import { portfolioNotFound } from './schemas.js';
 import { clientIpOf, corsMiddleware, NO_BODY, readBody, readJsonBody, securityHeaders } from './security.js';
+import { closeWebSocketsOf, websocketRoutes } from './ws/index.js';
 
 /** The Hono app `createFoliokitRouter` returns, with its route table. */
 export type FoliokitRouter = Hono & {
@@ -52,10 +66,13 @@ export type FoliokitRouter = Hono & {
   /** The shared state handed to the route factories (engine, resolved options, metrics). */
   readonly deps: RouterDeps;
   /**
-   * Frees what the router holds: ends every open stream and drops the metrics' subscriptions on the
-   * engine. Call it at shutdown, before closing the engine. Idempotent.
+   * Frees what the router holds: ends every open stream, drops the metrics' subscriptions on the
+   * engine, stops the alert evaluator it started and closes the backtest runner it created
+   * (cancelling that runner's queued and running backtests; a runner the host passed is left
+   * alone). Call it at shutdown, before closing the engine; the promise resolves once the runner
+   * has closed. Idempotent.
    */
-  close(): void;
+  close(): Promise<void>;
 };
 
 /** The route table of a router. */
@@ -101,7 +118,8 @@ export function createFoliokitRouter(engine: PortfolioEngine, options: FoliokitR
   const resolved = resolveRouterOptions(options);
   const authenticate = createAuthenticator(resolved.auth, { clock: engine.clock, logger: engine.logger });
   const metrics = resolved.metrics ? createMetrics(engine) : NO_METRICS;
-  const deps: RouterDeps = { engine, options: resolved, metrics };
+  const { runner: backtests, owned: ownsRunner } = backtestRunnerOf(engine, resolved);
+  const deps: RouterDeps = { engine, options: resolved, metrics, backtests };
   let document: OpenApiDocument | undefined;
   const routes = [...apiRoutes(deps), ...docsRoutes(), openApiRoute(() => document as OpenApiDocument)];
   checkRouteTable(routes);
@@ -128,10 +146,19 @@ export function createFoliokitRouter(engine: PortfolioEngine, options: FoliokitR
     return problem(c, error);
   });
   for (const spec of routes) register(app, prepare(spec), runtime);
-  const close = () => {
+  const evaluator = resolved.alerts.evaluate ? alertEvaluatorOf(engine) : null;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    if (closing) return closing;
     streamHubOf(deps)?.close();
     metrics.close();
     runtime.owners.close();
+    evaluator?.stop();
+    const done = Promise.all([closeWebSocketsOf(deps), ownsRunner ? backtests.close() : Promise.resolve()]).then(
+      () => {},
+    );
+    closing = done;
+    return done;
   };
   return Object.assign(app, { routeTable: Object.freeze([...routes]), deps, close });
 }
@@ -146,9 +173,39 @@ function apiRoutes(deps: RouterDeps): AnyRouteSpec[] {
     ...watchlistRoutes,
     ...priceRoutes,
     ...analyticsRoutes,
+    ...backtestRoutes(deps),
+    ...strategyRoutes,
+    ...alertRoutes,
     ...streamRoutes(deps),
+    ...websocketRoutes(deps),
     ...adminRoutes(deps),
   ];
+}
+
+/**
+ * The host's runner (never closed by the router), else one created over the engine with the
+ * options given (closed by `router.close()`); a stand-in answering 501 when the store keeps no
+ * backtest runs.
+ */
+function backtestRunnerOf(
+  engine: PortfolioEngine,
+  options: ResolvedRouterOptions,
+): { runner: BacktestRunner; owned: boolean } {
+  if ('runner' in options.backtests) return { runner: options.backtests.runner, owned: false };
+  try {
+    return { runner: createBacktestRunner(engine, options.backtests.options), owned: true };
+  } catch (error) {
+    if (isFoliokitError(error) && error.code === 'INVALID_CONFIGURATION' && error.details.field === 'store') {
+      return { runner: unavailableRunner(error.message), owned: false };
+    }
+    throw error;
+  }
+}
+
+/** Starts the alert evaluator over the engine, or null when the store keeps no alerts. */
+function alertEvaluatorOf(engine: PortfolioEngine): AlertEvaluator | null {
+  if (typeof engine.store.listAlerts !== 'function' || typeof engine.store.markAlertFired !== 'function') return null;
+  return startAlertEvaluator(engine);
 }
 
 function checkEngine(engine: unknown): void {
@@ -251,14 +308,6 @@ async function authorize(c: Context, spec: AnyRouteSpec, rt: Runtime): Promise<A
     throw new HttpError('FORBIDDEN', `This route needs the ${ADMIN_ROLE} role`);
   }
   return user;
-}
-
-/** The one answer for a missing portfolio and for another user's: same code, message and details. */
-function portfolioNotFound(id: string): FoliokitError {
-  return new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${id}`, {
-    field: 'portfolioId',
-    portfolioId: id,
-  });
 }
 
 /**

@@ -14,7 +14,9 @@
 import {
   cashSchema,
   createPortfolioSchema,
+  FoliokitError,
   HISTORY_INTERVALS,
+  isFoliokitError,
   type KnownPrice,
   normalizeSymbol,
   SNAPSHOT_KINDS,
@@ -24,6 +26,7 @@ import {
   updatePortfolioSchema,
 } from '@foliokit/core';
 import { z } from 'zod';
+import { HttpError } from './problem.js';
 import type { AuthUser, RouteResponse } from './route-table.js';
 
 // ----- limits ------------------------------------------------------------------------------------
@@ -243,6 +246,33 @@ export function callerId(user: AuthUser | null): string {
   return user.userId;
 }
 
+/** The one answer for a missing portfolio and for another user's: same code, message and details. */
+export function portfolioNotFound(id: string): FoliokitError {
+  return new FoliokitError('PORTFOLIO_NOT_FOUND', `No portfolio with id ${id}`, {
+    field: 'portfolioId',
+    portfolioId: id,
+  });
+}
+
+/**
+ * Runs `work`, turning core's refusal of a store that lacks a feature's methods
+ * (`INVALID_CONFIGURATION` on `store`) into 501 `NOT_IMPLEMENTED`: the server runs, this feature
+ * does not exist on it.
+ */
+export async function withStoreFeature<T>(feature: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isFoliokitError(error) && error.code === 'INVALID_CONFIGURATION' && error.details.field === 'store') {
+      throw new HttpError(
+        'NOT_IMPLEMENTED',
+        `${feature} are not available on this server: its store does not keep them`,
+      );
+    }
+    throw error;
+  }
+}
+
 /** The URL of a resource created under the request's own path (works wherever the router is mounted). */
 export function locationOf(requestPath: string, id: string): string {
   return `${requestPath.replace(/\/+$/, '')}/${encodeURIComponent(id)}`;
@@ -257,6 +287,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   413: 'Body too large',
   422: 'Invalid input (VALIDATION_FAILED naming the fields, RANGE_TOO_LARGE, IDEMPOTENCY_CONFLICT)',
   429: 'Rate limited (see Retry-After)',
+  501: 'NOT_IMPLEMENTED: the store of this server does not keep this feature',
   503: 'Market data or store unavailable',
 };
 

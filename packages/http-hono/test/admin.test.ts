@@ -86,7 +86,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   gate.release();
-  app.close();
+  await app.close();
   await t.close();
 });
 

@@ -101,7 +101,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  app.close();
+  await app.close();
   await t.close();
 });
 

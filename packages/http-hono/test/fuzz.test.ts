@@ -5,6 +5,7 @@
  * and changes nothing; ~2,000 generated bodies and params (fast-check) never answer 5xx, answer
  * 2xx only for input the route's schemas accept, and change nothing when refused.
  */
+import { createAlert } from '@foliokit/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnyRouteSpec, ERROR_STATUS, listRoutes, type ProblemCode, problemBodySchema } from '../src/index.js';
@@ -154,6 +155,24 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
     lookbackDays: 365,
     maxWeight: 0.8,
   },
+  'POST /backtests': {
+    strategy: 'sma-cross',
+    symbols: ['AAPL'],
+    from: '2025-12-01',
+    to: '2025-12-31',
+    initialCash: '1000',
+  },
+  'POST /backtests/compare': {
+    variants: [{ strategy: 'sma-cross', params: { fast: 5, slow: 20 } }, { strategy: 'buy-and-hold' }],
+    symbols: ['AAPL'],
+    from: '2025-12-01',
+    to: '2025-12-31',
+    initialCash: '1000',
+  },
+  'POST /backtests/:backtestId/cancel': {},
+  'PUT /strategies/:name/params': { params: { fast: 5, slow: 20 } },
+  'POST /alerts': { kind: 'above', symbol: 'AAPL', threshold: '200' },
+  'PATCH /alerts/:alertId': { active: false, threshold: '210' },
 };
 
 const keyOf = (r: AnyRouteSpec) => `${r.method.toUpperCase()} ${r.path}`;
@@ -162,7 +181,15 @@ let fx: RouterFixture;
 let writes: AnyRouteSpec[];
 let doc: { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
 /** Alice's portfolio (with cash, a position, a watchlist entry), Bob's, and an id that exists nowhere. */
-let ids: { alice: string; bob: string; missing: string; bobTx: string; aliceTx: string };
+let ids: {
+  alice: string;
+  bob: string;
+  missing: string;
+  bobTx: string;
+  aliceTx: string;
+  backtestId: string;
+  alertId: string;
+};
 
 beforeAll(async () => {
   fx = createRouterFixture({
@@ -178,7 +205,20 @@ beforeAll(async () => {
   const aliceTx = (await fx.engine.trade(alice, { symbol: 'AAPL', side: 'buy', quantity: '2' })).id;
   const bobTx = (await fx.engine.listTransactions(bob)).items[0]?.id as string;
   await fx.engine.addToWatchlist(alice, 'AAPL');
-  ids = { alice, bob, missing: `${alice.slice(0, -4)}zzzz`, bobTx, aliceTx };
+  const backtest = await fx.router.deps.backtests.submit(
+    { strategy: 'sma-cross', symbols: ['AAPL'], from: '2025-12-01', to: '2025-12-31', initialCash: '1000' },
+    { ownerId: 'alice' },
+  );
+  const alert = await createAlert(fx.engine, { kind: 'above', symbol: 'AAPL', threshold: '200', ownerId: 'alice' });
+  ids = {
+    alice,
+    bob,
+    missing: `${alice.slice(0, -4)}zzzz`,
+    bobTx,
+    aliceTx,
+    backtestId: backtest.id,
+    alertId: alert.id,
+  };
   doc = (await (await fx.call('GET', '/openapi.json', { user: null })).json()) as typeof doc;
 });
 afterAll(async () => {
@@ -207,7 +247,14 @@ function pathOf(route: AnyRouteSpec, params: Record<string, string>): string {
 
 /** The parameters that reach validation on alice's own portfolio. */
 function ownParams(): Record<string, string> {
-  return { id: ids.alice, transactionId: ids.aliceTx, symbol: 'AAPL' };
+  return {
+    id: ids.alice,
+    transactionId: ids.aliceTx,
+    symbol: 'AAPL',
+    backtestId: ids.backtestId,
+    name: 'sma-cross',
+    alertId: ids.alertId,
+  };
 }
 
 interface Sent {

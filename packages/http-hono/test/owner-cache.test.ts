@@ -90,7 +90,7 @@ describe('ownership through the owner cache', () => {
     portfolio = await test.engine.createPortfolio({ name: 'A', ownerId: 'alice', initialCash: '1000' });
   });
   afterEach(async () => {
-    app.close();
+    await app.close();
     await test.close();
   });
 
@@ -150,7 +150,7 @@ describe('request bodies on a real server', () => {
   });
   afterEach(async () => {
     await new Promise((done) => server.close(done));
-    app.close();
+    await app.close();
     await test.close();
   });
 

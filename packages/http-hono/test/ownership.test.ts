@@ -128,7 +128,7 @@ describe('ownership and policies over the route table', () => {
     missingId = `${alicePortfolio.id.slice(0, -1)}${last === '0' ? '1' : '0'}`;
   });
   afterAll(async () => {
-    app.close();
+    await app.close();
     await test.close();
   });
 

@@ -143,7 +143,7 @@ describe('errors as problem+json', () => {
 
   it('maps every engine error code to a status of the one table', () => {
     for (const status of Object.values(ERROR_STATUS))
-      expect([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503]).toContain(status);
+      expect([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 501, 503]).toContain(status);
     expect(ERROR_STATUS).toMatchObject({
       VALIDATION_FAILED: 422,
       PORTFOLIO_NOT_FOUND: 404,

@@ -113,7 +113,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  app.close();
+  await app.close();
   await t.close();
 });
 

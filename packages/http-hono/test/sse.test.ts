@@ -85,7 +85,7 @@ async function start(
   });
   cleanups.push(async () => {
     hub.close();
-    router.close();
+    await router.close();
     (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     await new Promise<void>((done) => server.close(() => done()));
     if (!test) await engineTest.close();
@@ -632,7 +632,7 @@ describe('without @hono/node-server (web streams, app.request)', () => {
     const router = createFoliokitRouter(test.engine, { auth: { resolve }, streams: { heartbeatMs: 20 } });
     const hub = streamHubOf(router.deps)!;
     cleanups.push(async () => {
-      router.close();
+      await router.close();
       await test.close();
     });
     const res = await router.request('/stream/prices?symbols=AAPL', { headers: { ...ALICE, 'x-request-id': 'req-2' } });

@@ -61,7 +61,7 @@ export function createRouterFixture(options: Partial<FoliokitRouterOptions> = {}
       return p.id;
     },
     async close() {
-      router.close();
+      await router.close();
       await test.close();
     },
   };

@@ -112,6 +112,11 @@ function impossibleField(fields: readonly (string | undefined)[]): string | null
   return null;
 }
 
+/** Whether a year (0001 or later), month and day name a day on the calendar (no February 30). */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
 function invalidInstant(field: string, why: string): FoliokitError {
   return new FoliokitError('VALIDATION_FAILED', `${field} is not a valid instant: ${why}`, { field });
 }
@@ -158,7 +163,7 @@ export function isCanonicalInstant(value: unknown): value is string {
 /** Parses a `YYYY-MM-DD` day and checks it exists on the calendar (years 0001 to 9999). */
 export function parseDay(input: unknown, field: string): string {
   const match = typeof input === 'string' ? DAY_RE.exec(input) : null;
-  if (!match || impossibleField(match.slice(1)) !== null) {
+  if (!match || !isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]))) {
     throw new FoliokitError('VALIDATION_FAILED', `${field} must be a calendar day YYYY-MM-DD`, { field });
   }
   return match[0];

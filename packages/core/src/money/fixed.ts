@@ -24,6 +24,21 @@ const PLAIN = /^(-?)(\d+)(?:\.(\d+))?$/;
  * when it is not plain or has more than `scale` decimals (it would not be exact).
  */
 export function parseScaled(text: string, scale: number): bigint | null {
+  // The same text is often read twice in a row (a bar's close by two indicators, then valued).
+  if (text === lastText && scale === lastScale) return lastValue;
+  const value = parseScaledText(text, scale);
+  lastText = text;
+  lastScale = scale;
+  lastValue = value;
+  return value;
+}
+
+/** The last {@link parseScaled} call (a pure function: its answer can be reused). */
+let lastText = '';
+let lastScale = -1;
+let lastValue: bigint | null = null;
+
+function parseScaledText(text: string, scale: number): bigint | null {
   const m = PLAIN.exec(text);
   if (!m) return null;
   const frac = m[3] ?? '';
@@ -31,7 +46,7 @@ export function parseScaled(text: string, scale: number): bigint | null {
     // Trailing zeros beyond the scale are harmless.
     const trimmed = frac.replace(/0+$/, '');
     if (trimmed.length > scale) return null;
-    return parseScaled(`${m[1]}${m[2]}${trimmed === '' ? '' : `.${trimmed}`}`, scale);
+    return parseScaledText(`${m[1]}${m[2]}${trimmed === '' ? '' : `.${trimmed}`}`, scale);
   }
   const v = BigInt(m[2] + frac) * (POW10[scale - frac.length] as bigint);
   return m[1] === '-' ? -v : v;

@@ -1,5 +1,5 @@
 /**
- * The router's metrics: counters, one gauge and one histogram, kept in memory per router and
+ * The router's metrics: counters, two gauges and one histogram, kept in memory per router and
  * exposed at `GET /admin/metrics` as JSON or in the Prometheus text exposition format 0.0.4.
  *
  * Engine-side figures come from the engine's own events (`trade.executed`, `cash.*`,
@@ -61,6 +61,12 @@ export interface Metrics {
   route(route: string, method: string): (status: number, seconds: number) => void;
   /** Adds `delta` (+1 on connect, −1 on disconnect) to the number of open SSE clients. */
   sseClients(delta: number): void;
+  /**
+   * Adds `delta` (+1 on connect, −1 on disconnect) to the number of open WebSocket connections
+   * (called by `attachWebSocket`'s hub). Optional, so that a recorder written before it still
+   * fits; {@link createMetrics} implements it.
+   */
+  wsClients?(delta: number): void;
   /** The metrics as JSON-ready families. */
   render(format: 'json'): MetricsSnapshot;
   /** The metrics in the Prometheus text exposition format 0.0.4. */
@@ -301,6 +307,7 @@ export function createMetrics(engine: PortfolioEngine): Metrics {
     'HTTP request duration in seconds, by route pattern, method and status.',
   );
   let sse = 0;
+  let ws = 0;
   let unsubscribe: Array<() => void> = subscribe(engine, counters);
 
   function snapshot(): MetricsSnapshot {
@@ -315,6 +322,7 @@ export function createMetrics(engine: PortfolioEngine): Metrics {
       { labels: providerLabels, value: provider.errors },
     ]);
     out.foliokit_sse_clients = valueFamily('gauge', 'Open server-sent-event streams.', [{ labels: {}, value: sse }]);
+    out.foliokit_ws_clients = valueFamily('gauge', 'Open WebSocket connections.', [{ labels: {}, value: ws }]);
     out[requests.name] = valueFamily('counter', requests.help, requests.samples());
     out[durations.name] = { type: 'histogram', help: durations.help, samples: durations.samples() };
     const dropped = [...Object.values(counters), requests].reduce((n, c) => n + c.family.dropped, 0);
@@ -358,6 +366,9 @@ export function createMetrics(engine: PortfolioEngine): Metrics {
     },
     sseClients(delta) {
       sse = Math.max(0, sse + delta);
+    },
+    wsClients(delta) {
+      ws = Math.max(0, ws + delta);
     },
     render,
     close() {

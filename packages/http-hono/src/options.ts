@@ -58,7 +58,7 @@ export interface FoliokitRouterOptions {
    * unknown key fails at start there; the index signature only lets tests pass one).
    */
   streams?: SseOptions & Record<string, unknown>;
-  /** Keeps request, SSE and engine metrics (served at `GET /admin/metrics`). @default true */
+  /** Keeps request, SSE, WebSocket and engine metrics (served at `GET /admin/metrics`). @default true */
   metrics?: boolean;
   /**
    * The backtest runner behind `/backtests`: a runner the host created (`createBacktestRunner`;

@@ -18,7 +18,7 @@ export interface RouterDeps {
   options: ResolvedRouterOptions;
   /**
    * The router's metrics. The router records `request(route, method, status, seconds)` for every
-   * answer; stream routes call `sseClients(+1)` on connect and `sseClients(-1)` on disconnect. When
+   * answer; stream routes call `sseClients(+1)` on connect and `sseClients(-1)` on disconnect; the WebSocket hub calls `wsClients(±1)`. When
    * the host disables metrics (`metrics: false`), calls are accepted and nothing is kept.
    */
   metrics: MetricsRecorder;

@@ -98,6 +98,7 @@ const NO_METRICS: MetricsRecorder = {
   request() {},
   route: () => () => {},
   sseClients() {},
+  wsClients() {},
   render: ((format: 'json' | 'prometheus') => (format === 'json' ? {} : '')) as MetricsRecorder['render'],
   close() {},
 };

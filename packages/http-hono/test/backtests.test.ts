@@ -2,9 +2,9 @@
  * The backtest routes over real HTTP (127.0.0.1) on a real SQLite file store, with the runner the
  * router creates (worker threads) or one the host passes: 202 then the run succeeds with exactly
  * core's `runBacktest` result; 422 naming the field (nothing stored); another user's run answers
- * as a missing one; the list pages newest first without results; a full queue is 429 with
- * `Retry-After`; cancel; compare; and HTTP requests keep answering while a long backtest runs in
- * the worker (proved by order: every answer came while the run was still `running`).
+ * as a missing one; the list pages newest first without results; a full queue, or a caller at their
+ * share of it (`maxQueuedPerOwner`), is 429 with `Retry-After`; cancel; compare; and HTTP requests
+ * keep answering while a long backtest runs in the worker (proved by order: every answer came while the run was still `running`).
  */
 import {
   type BacktestProgressEvent,
@@ -237,18 +237,25 @@ describe('a full queue', () => {
     await runner.close();
   });
 
-  it('answers 429 QUEUE_FULL with Retry-After, and stores nothing', async () => {
+  it('answers 429 QUEUE_FULL with Retry-After for a full runner and for a caller at their share, storing nothing', async () => {
     let first: string | undefined;
     const started = firstProgress(s, () => first);
     const a = await s.request('POST', '/backtests', { json: LONG_REQUEST });
     expect(a.status).toBe(202);
     first = a.body.id as string;
     await started;
-    const b = await s.request('POST', '/backtests', { json: SHORT_REQUEST });
+    // alice holds the running run: with maxQueued 1 she may hold only that one (her share is 1)
+    const own = await s.request('POST', '/backtests', { json: SHORT_REQUEST });
+    expect(own.status).toBe(429);
+    expect(own.body).toMatchObject({ code: 'QUEUE_FULL', scope: 'owner', maxQueuedPerOwner: 1, held: 1 });
+    expect(Number(own.headers.get('retry-after'))).toBeGreaterThan(0);
+    // another user takes the one waiting place; a third finds the runner full
+    const b = await s.request('POST', '/backtests', { json: SHORT_REQUEST, user: 'bob' });
     expect(b.status).toBe(202);
-    const c = await s.request('POST', '/backtests', { json: SHORT_REQUEST });
+    const c = await s.request('POST', '/backtests', { json: SHORT_REQUEST, user: 'carol' });
     expect(c.status).toBe(429);
     expect(c.body.code).toBe('QUEUE_FULL');
+    expect(c.body.scope).toBe('runner');
     expect(c.headers.get('content-type')).toBe('application/problem+json');
     expect(Number(c.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await runner.list({ limit: 100 })).items.map((r) => r.id).sort()).toEqual([a.body.id, b.body.id].sort());

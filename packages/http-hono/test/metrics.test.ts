@@ -292,6 +292,20 @@ describe('createMetrics', () => {
     expect(families.get('foliokit_sse_clients')?.samples[0]?.value).toBe(0);
   });
 
+  it('tracks open WebSocket clients as a gauge of its own that never goes below zero', () => {
+    metrics.wsClients?.(1);
+    metrics.wsClients?.(1);
+    metrics.wsClients?.(1);
+    metrics.wsClients?.(-1);
+    let families = parsePrometheus(metrics.render('prometheus'));
+    expect(families.get('foliokit_ws_clients')).toMatchObject({ type: 'gauge', samples: [{ value: 2 }] });
+    expect(families.get('foliokit_sse_clients')?.samples[0]?.value).toBe(0);
+    expect(sampleOf(metrics.render('json'), 'foliokit_ws_clients', {})).toBe(2);
+    metrics.wsClients?.(-5);
+    families = parsePrometheus(metrics.render('prometheus'));
+    expect(families.get('foliokit_ws_clients')?.samples[0]?.value).toBe(0);
+  });
+
   it('escapes label values (backslash, double quote, line feed) so that they parse back intact', () => {
     const route = 'C:\\odd "route"\nnext';
     expect(escapeLabelValue(route)).toBe('C:\\\\odd \\"route\\"\\nnext');
@@ -318,6 +332,7 @@ describe('createMetrics', () => {
       'foliokit_provider_calls_total',
       'foliokit_provider_errors_total',
       'foliokit_sse_clients',
+      'foliokit_ws_clients',
       'foliokit_http_requests_total',
       'foliokit_http_request_duration_seconds',
     ]) {

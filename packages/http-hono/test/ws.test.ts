@@ -3,13 +3,16 @@
  * through `createFoliokitRouter` (JWT auth) and `attachWebSocket`:
  * - the auth matrix at the handshake (none, bad, expired → 401 problem; header or query → 101),
  *   and the Origin check when CORS origins are configured (403);
- * - channels: prices (filtered by symbols), portfolio (a REST trade → `trade.executed`; another
- *   user's portfolio is refused exactly like a missing one; a delete ends the subscription),
+ * - channels: prices (filtered by symbols), portfolio (a REST trade → `trade.executed`, then a
+ *   `valuation` with the new totals; prices of held symbols revalue it once per burst, others
+ *   never; another user's portfolio is refused exactly like a missing one; a delete ends the
+ *   subscription),
  *   alerts (only the caller's), signals, backtests (ownership through the runner);
  * - bad messages answer errors and keep the socket open; binary and over-size frames close it;
  * - heartbeats terminate a client that does not answer pings; a client that stops reading is
  *   dropped while a healthy one receives every event, and the stats go back to zero;
- * - reconnect; `events.gap` → reset; `router.close()` and the attachment's `close()` end sockets.
+ * - the router's `foliokit_ws_clients` gauge follows connections; reconnect; `events.gap` → reset;
+ *   `router.close()` and the attachment's `close()` end sockets.
  * No timing is asserted: waits only wait for something to happen.
  */
 import type { Server } from 'node:http';
@@ -209,6 +212,7 @@ describe('the handshake', () => {
       [{ maxBufferedBytes: -1 }, 'options.maxBufferedBytes'],
       [{ path: 'ws' }, 'options.path'],
       [{ maxPayload: 1.5 }, 'options.maxPayload'],
+      [{ valuationDelayMs: -1 }, 'options.valuationDelayMs'],
       [{ heartbeat: 5 }, 'options.heartbeat'],
     ] as const) {
       expect(() => attachWebSocket(run.router, run.server, options as never), field).toThrow(
@@ -308,6 +312,93 @@ describe('channels', () => {
       reason: 'deleted',
     });
     expect(run.ws.stats().subscriptions).toBe(0);
+  });
+
+  it('portfolio: a trade sends the new valuation after the trade, to every subscriber, framed once', async () => {
+    const run = await start({ valuationDelayMs: 10 });
+    const portfolio = await run.test.engine.createPortfolio({ name: 'A', ownerId: 'alice', initialCash: '10000' });
+    const other = await run.test.engine.createPortfolio({ name: 'B', ownerId: 'bob', initialCash: '500' });
+    const alice = await connect(run, 'alice');
+    const again = await connect(run, 'alice');
+    const bob = await connect(run, 'bob');
+    const channel = `portfolio:${portfolio.id}`;
+    await subscribe(alice, { channel });
+    await subscribe(again, { channel });
+    await subscribe(bob, { channel: `portfolio:${other.id}` });
+    // bob may not listen to alice's portfolio: refused, so no valuation of it reaches him
+    expect(await subscribe(bob, { channel })).toMatchObject({ type: 'error', code: 'PORTFOLIO_NOT_FOUND' });
+
+    const res = await fetch(`${run.url}/portfolios/${portfolio.id}/trades`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await run.token('alice')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ symbol: 'AAPL', side: 'buy', quantity: '10' }),
+    });
+    expect(res.status).toBe(201);
+    await alice.next((m) => m.type === 'trade.executed', 'the trade');
+    const valuation = await alice.next((m) => m.type === 'valuation', 'the valuation');
+    expect(valuation).toMatchObject({
+      channel,
+      id: expect.any(String),
+      at: expect.stringMatching(/Z$/),
+      data: {
+        portfolioId: portfolio.id,
+        cash: '8500',
+        totals: { marketValue: '1500', totalValue: '10000', costBasis: '1500', netDeposits: '10000' },
+      },
+    });
+    expect((valuation.data as { positions: unknown[] }).positions).toEqual([
+      expect.objectContaining({ symbol: 'AAPL', quantity: '10', price: '150', marketValue: '1500' }),
+    ]);
+    // the same envelope (same id) for both of alice's connections
+    expect(await again.next((m) => m.type === 'valuation', 'the valuation, again')).toEqual(valuation);
+    // a cash movement values it again
+    await run.test.engine.withdraw(portfolio.id, { amount: '100' });
+    const after = await alice.next((m) => m.type === 'valuation', 'the valuation after the withdrawal');
+    expect(after.data).toMatchObject({ cash: '8400', totals: { totalValue: '9900', netDeposits: '9900' } });
+    expect(bob.messages.filter((m) => m.type === 'valuation')).toEqual([]);
+  });
+
+  it('portfolio: a price of a held symbol sends one valuation for a burst; of another symbol none', async () => {
+    const run = await start({ valuationDelayMs: 10 });
+    const portfolio = await run.test.engine.createPortfolio({ name: 'A', ownerId: 'alice', initialCash: '10000' });
+    await run.test.engine.trade(portfolio.id, { symbol: 'AAPL', side: 'buy', quantity: '10' });
+    const alice = await connect(run, 'alice');
+    const channel = `portfolio:${portfolio.id}`;
+    await subscribe(alice, { channel });
+    let valuations = 0;
+    const getValuation = run.test.engine.getValuation.bind(run.test.engine);
+    run.test.engine.getValuation = (id) => {
+      valuations++;
+      return getValuation(id);
+    };
+    // Once the hub knows what it holds, a price of MSFT (not held) asks for no valuation.
+    await run.test.engine.deposit(portfolio.id, { amount: '1' });
+    expect((await alice.next((m) => m.type === 'valuation', 'the first valuation')).data).toMatchObject({
+      cash: '8501',
+    });
+    await until(() => run.ws.stats().timers === 1, 'only the heartbeat is pending');
+    run.test.engine.emit(priceEvent('MSFT', '301'));
+    expect(run.ws.stats().timers).toBe(1); // no valuation waiting
+    // A burst of AAPL prices (held) asks for one: 20 more emitted in the same turn as the stored one.
+    let pendingAfterBurst = -1;
+    const off = run.test.engine.on('price.updated', (e) => {
+      if (e.symbol !== 'AAPL' || e.price !== '160') return;
+      off();
+      for (let i = 0; i < 20; i++) run.test.engine.emit(priceEvent('AAPL', '160'));
+      pendingAfterBurst = run.ws.stats().timers;
+    });
+    run.test.provider.setPrice('AAPL', '160');
+    await run.test.engine.refreshPrices(['AAPL']);
+    expect(pendingAfterBurst).toBe(2); // the heartbeat and one valuation waiting
+    const priced = await alice.next((m) => m.type === 'valuation', 'the valuation at the new price');
+    expect(priced.data).toMatchObject({ totals: { marketValue: '1600', totalValue: '10101' } });
+    expect(valuations).toBe(2);
+    // Unsubscribing releases the portfolio's valuation: later prices ask for none.
+    alice.send({ op: 'unsubscribe', channel });
+    await alice.next((m) => m.type === 'unsubscribed', 'unsubscribed');
+    run.test.engine.emit(priceEvent('AAPL', '170'));
+    expect(run.ws.stats().timers).toBe(1);
+    expect(alice.messages.filter((m) => m.type === 'valuation')).toHaveLength(2);
   });
 
   it("alerts: only the caller's own alerts", async () => {
@@ -476,6 +567,34 @@ describe('liveness and back-pressure', () => {
       dropped: 1,
       terminated: 0,
     });
+  });
+
+  it("counts open connections in the router's foliokit_ws_clients gauge, down to zero", async () => {
+    const run = await start({ heartbeatMs: 20 });
+    const gauge = () => {
+      const sample = run.router.deps.metrics.render('json').foliokit_ws_clients?.samples[0];
+      return sample && 'value' in sample ? sample.value : undefined;
+    };
+    expect(gauge()).toBe(0);
+    const a = await connect(run, 'alice');
+    const b = await connect(run, 'bob');
+    await until(() => run.ws.stats().clients === 2, 'both are connected');
+    expect(gauge()).toBe(2);
+    // a lazy client is terminated by the heartbeat: it leaves the gauge too
+    const lazy = await connect(run, 'carol', { autoPong: false });
+    await until(() => gauge() === 3, 'the third is counted');
+    await lazy.closed;
+    await until(() => run.ws.stats().clients === 2, 'the lazy one is gone');
+    expect(gauge()).toBe(2);
+    await a.close();
+    await until(() => run.ws.stats().clients === 1, 'alice left');
+    expect(gauge()).toBe(1);
+    expect(run.router.deps.metrics.render('prometheus')).toContain('\nfoliokit_ws_clients 1\n');
+    await run.ws.close();
+    await b.closed;
+    expect(gauge()).toBe(0);
+    // the SSE gauge is a different one
+    expect(run.router.deps.metrics.render('json').foliokit_sse_clients?.samples[0]).toMatchObject({ value: 0 });
   });
 
   it('a client reconnects, subscribes and receives', async () => {

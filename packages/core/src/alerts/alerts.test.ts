@@ -9,9 +9,9 @@ import type { PortfolioEngine } from '../engine/index.js';
 import { FoliokitError } from '../errors.js';
 import type { AlertTriggeredEvent, FoliokitEvent } from '../events.js';
 import type { Store } from '../ports/index.js';
-import { codeOf, createManualClock, createTestEngine, type TestEngine } from '../testing/index.js';
+import { codeOf, createManualClock, createMemoryStore, createTestEngine, type TestEngine } from '../testing/index.js';
 import { toIso } from '../time.js';
-import { createAlert, deleteAlert, listAlerts } from './alerts.js';
+import { createAlert, deleteAlert, getAlert, listAlerts, updateAlert } from './alerts.js';
 import { type AlertEvaluator, startAlertEvaluator } from './evaluate.js';
 
 const dirs: string[] = [];
@@ -309,6 +309,90 @@ describe('alerts on SQL stores', () => {
       const admin = await createPostgresStore({ connectionString, schema, migrate: false });
       await admin.db.schema.dropSchema(schema).ifExists().cascade().execute();
       await admin.close();
+    }
+  });
+});
+
+/**
+ * The store as it is, except that right before the first write of an alert update (`updateAlert`,
+ * or `saveAlert` of an existing alert) a fire of that alert is claimed with `markAlertFired`: the
+ * interleaving of an evaluator (here or on another instance) firing while a user edits the alert.
+ */
+function fireBeforeUpdate(real: Store, firedAt: string, coolDownUntil: string) {
+  const claims: boolean[] = [];
+  const claim = async (id: string) => {
+    if (claims.length > 0) return;
+    const [current] = (await real.listAlerts?.({ id })) ?? [];
+    if (!current) return;
+    claims.push((await real.markAlertFired?.(id, firedAt, coolDownUntil, current.lastFiredAt)) ?? false);
+  };
+  const store = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'updateAlert' && typeof target.updateAlert === 'function') {
+        return async (...args: Parameters<NonNullable<Store['updateAlert']>>) => {
+          await claim(args[0]);
+          return target.updateAlert?.(...args);
+        };
+      }
+      if (prop === 'saveAlert') {
+        return async (...args: Parameters<NonNullable<Store['saveAlert']>>) => {
+          await claim(args[0].id);
+          return target.saveAlert?.(...args);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { store, claims };
+}
+
+describe('updateAlert', () => {
+  const T1 = '2026-01-05T10:00:01.000Z';
+  const T2 = '2026-01-05T11:00:01.000Z';
+
+  async function keepsAFireClaimedMeanwhile(real: Store): Promise<void> {
+    const { store, claims } = fireBeforeUpdate(real, T1, T2);
+    const t = createTestEngine({ store });
+    try {
+      const alert = await createAlert(t.engine, { kind: 'above', symbol: 'AAA', threshold: '100', coolDownMs: 60_000 });
+      expect(claims).toEqual([]); // a new alert is not an update
+      const updated = await updateAlert(t.engine, alert.id, { threshold: '120', coolDownMs: 3_600_000 });
+      expect(claims).toEqual([true]); // the fire was claimed after updateAlert read the alert
+      const expected = {
+        ...alert,
+        threshold: '120',
+        coolDownMs: 3_600_000,
+        lastFiredAt: T1,
+        coolDownUntil: T2,
+      };
+      expect(updated).toEqual(expected);
+      expect(await getAlert(t.engine, alert.id)).toEqual(expected);
+      // The kept history is what the next claim compares with: one fire, not two.
+      expect(await real.markAlertFired?.(alert.id, T2, T2, null)).toBe(false);
+      // Pausing keeps it too, and an empty patch changes nothing.
+      expect(await updateAlert(t.engine, alert.id, { active: false })).toEqual({ ...expected, active: false });
+      expect(await updateAlert(t.engine, alert.id, {})).toEqual({ ...expected, active: false });
+      expect(await codeOf(updateAlert(t.engine, 'al_missing', { active: false }))).toBe('NOT_FOUND');
+      expect((await errorOf(updateAlert(t.engine, alert.id, { threshold: '-1' }))).details.field).toBe('threshold');
+      expect(await getAlert(t.engine, alert.id)).toEqual({ ...expected, active: false });
+    } finally {
+      await t.close();
+    }
+  }
+
+  it('keeps a fire claimed between its read and its write (memory store)', async () => {
+    await keepsAFireClaimedMeanwhile(createMemoryStore());
+  });
+
+  it('keeps a fire claimed between its read and its write (SQLite file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'foliokit-alerts-'));
+    dirs.push(dir);
+    const store = await createSqliteStore({ filename: join(dir, 'update.db') });
+    try {
+      await keepsAFireClaimedMeanwhile(store);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { FoliokitError } from '../errors.js';
 import { newId } from '../ids.js';
 import { fmt, parseDecimal } from '../money/decimal.js';
-import type { AlertKind, AlertQuery, AlertRow, Store } from '../ports/index.js';
+import type { AlertKind, AlertPatch, AlertQuery, AlertRow, Store } from '../ports/index.js';
 import { normalizeSymbol } from '../prices/symbols.js';
 import type { SnapshotHost } from '../snapshots/host.js';
 import { toIso } from '../time.js';
@@ -43,7 +43,7 @@ export const MAX_ALERT_WINDOW_DAYS = 3660;
 /** The longest cool-down: one year. */
 export const MAX_ALERT_COOL_DOWN_MS = 366 * 24 * 3_600_000;
 
-/** A store with the alert methods. */
+/** A store with the alert methods (`updateAlert` is optional: see {@link updateAlert}). */
 export type AlertStore = Store & Required<Pick<Store, 'listAlerts' | 'saveAlert' | 'deleteAlert' | 'markAlertFired'>>;
 
 /**
@@ -198,7 +198,8 @@ export interface UpdateAlertInput {
 /**
  * Changes an alert's `active`, `threshold` and/or `coolDownMs` (validated as on create, by its kind)
  * and answers the stored alert; the running evaluators of `host` reload at once. Its fire history
- * (`lastFiredAt`, `coolDownUntil`) is kept. An empty patch answers the alert unchanged.
+ * (`lastFiredAt`, `coolDownUntil`) is kept, even when a fire is claimed while the update runs: only
+ * the changed columns are written (`store.updateAlert`). An empty patch answers the alert unchanged.
  * @throws FoliokitError `VALIDATION_FAILED` naming the field; `NOT_FOUND` (field `id`);
  *   `INVALID_CONFIGURATION` when the store keeps no alerts.
  */
@@ -206,19 +207,26 @@ export async function updateAlert(host: SnapshotHost, id: string, patch: UpdateA
   const store = alertStore(host.store);
   const v = validate(patchSchema, patch, 'patch');
   const row = await getAlert(host, id);
-  const threshold = v.threshold === undefined ? row.threshold : checkThreshold(row.kind, v.threshold);
   if (v.active === undefined && v.threshold === undefined && v.coolDownMs === undefined) return row;
-  // Re-read just before the write: a fire claimed meanwhile keeps its lastFiredAt / coolDownUntil.
-  const [current] = await store.listAlerts({ id: row.id });
-  if (!current) throw new FoliokitError('NOT_FOUND', `No alert with id ${row.id}`, { field: 'id' });
-  const next: AlertRow = {
-    ...current,
-    threshold,
-    active: v.active ?? current.active,
-    coolDownMs: v.coolDownMs ?? current.coolDownMs,
-  };
-  await store.saveAlert(next);
+  const changes: AlertPatch = {};
+  if (v.threshold !== undefined) changes.threshold = checkThreshold(row.kind, v.threshold);
+  if (v.active !== undefined) changes.active = v.active;
+  if (v.coolDownMs !== undefined) changes.coolDownMs = v.coolDownMs;
+  const next = store.updateAlert ? await store.updateAlert(row.id, changes) : await saveWhole(store, row.id, changes);
+  if (!next) throw new FoliokitError('NOT_FOUND', `No alert with id ${row.id}`, { field: 'id' });
   await notifyEvaluators(host);
+  return next;
+}
+
+/**
+ * For a store without `updateAlert`: re-reads the alert just before saving it whole, so that only
+ * a fire claimed between this read and the save can be lost (stores should implement `updateAlert`).
+ */
+async function saveWhole(store: AlertStore, id: string, changes: AlertPatch): Promise<AlertRow | null> {
+  const [current] = await store.listAlerts({ id });
+  if (!current) return null;
+  const next: AlertRow = { ...current, ...changes };
+  await store.saveAlert(next);
   return next;
 }
 

@@ -192,7 +192,14 @@ describe('a run', () => {
     expect(completedOf(t.events, submitted.id)).toEqual([
       { type: 'backtest.completed', runId: submitted.id, ownerId: 'u1', status: 'succeeded' },
     ]);
-    expect(runner.stats()).toEqual({ running: 0, queued: 0, concurrency: 1, maxQueued: 16, mode: 'worker' });
+    expect(runner.stats()).toEqual({
+      running: 0,
+      queued: 0,
+      concurrency: 1,
+      maxQueued: 16,
+      maxQueuedPerOwner: 8,
+      mode: 'worker',
+    });
   });
 
   it('is seen running while it replays, progress events arrive in order and end at the total', async () => {
@@ -255,11 +262,66 @@ describe('the queue', () => {
     const b = await runner.submit(big);
     const error = await errorOf(runner.submit(big));
     expect(error.code).toBe('QUEUE_FULL');
+    expect(error.details).toMatchObject({ scope: 'runner', maxQueued: 1 });
     expect((await runner.list()).items.map((r) => r.id)).toEqual([b.id, a.id]);
     // A cancelled waiting run frees its place at once.
     await runner.cancel(b.id);
     const c = await runner.submit(big);
     expect((await runner.list()).items.map((r) => r.id)).toEqual([c.id, b.id, a.id]);
+  });
+
+  it('refuses an owner who already holds maxQueuedPerOwner runs, while others still get in', async () => {
+    const { t, runner } = await setup({
+      concurrency: 1,
+      maxQueued: 6,
+      maxQueuedPerOwner: 2,
+      marketData: bigProvider(),
+    });
+    expect(runner.stats().maxQueuedPerOwner).toBe(2);
+    const a = await runner.submit(big, { ownerId: 'greedy' });
+    await firstProgress(t, a.id); // one running…
+    const { strategy: _s, params: _p, ...shared } = big;
+    const pair = { ...shared, variants: [{ strategy: 'sma-cross' }, { strategy: 'momentum' }] };
+    const b = await runner.compare(pair, { ownerId: 'greedy' }); // …and one queued: the owner holds 2
+    for (const attempt of [
+      () => runner.submit(big, { ownerId: 'greedy' }),
+      () => runner.compare(pair, { ownerId: 'greedy' }),
+    ]) {
+      const error = await errorOf(attempt());
+      expect(error.code).toBe('QUEUE_FULL');
+      expect(error.details).toEqual({ scope: 'owner', maxQueuedPerOwner: 2, held: 2 });
+    }
+    // Nothing was stored for the refused runs; another owner, and the host (no owner), still get in.
+    const other = await runner.submit(big, { ownerId: 'other' });
+    const host = await runner.submit(big);
+    const host2 = await runner.submit(big);
+    expect((await runner.list({ ownerId: 'greedy' })).items.map((r) => r.id)).toEqual([b.id, a.id]);
+    expect((await runner.list()).items).toHaveLength(5);
+    expect([other, host, host2].every((r) => r.status === 'queued')).toBe(true);
+    // A final run frees the owner's place at once.
+    await runner.cancel(b.id);
+    const c = await runner.submit(big, { ownerId: 'greedy' });
+    expect(c.status).toBe('queued');
+    expect((await errorOf(runner.submit(big, { ownerId: 'greedy' }))).details.scope).toBe('owner');
+  });
+
+  it('defaults maxQueuedPerOwner to half of what the runner holds, at least 1', async () => {
+    const cases: Array<[BacktestRunnerOptions, number]> = [
+      [{}, 8],
+      [{ concurrency: 4, maxQueued: 0 }, 2],
+      [{ concurrency: 1, maxQueued: 0 }, 1],
+      [{ concurrency: 2, maxQueued: 100 }, 51],
+    ];
+    for (const [options, expected] of cases) {
+      const { runner } = await setup(options);
+      expect(runner.stats().maxQueuedPerOwner, JSON.stringify(options)).toBe(expected);
+    }
+    const { t } = await setup();
+    for (const bad of [0, 1.5, 10_001]) {
+      expect(
+        await codeOf(Promise.resolve().then(() => createBacktestRunner(t.engine, { maxQueuedPerOwner: bad }))),
+      ).toBe('VALIDATION_FAILED');
+    }
   });
 
   it('validates before storing: the field at fault, nothing stored', async () => {

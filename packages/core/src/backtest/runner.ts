@@ -4,7 +4,8 @@
  *
  * - `submit` / `compare` validate at once (`VALIDATION_FAILED` naming the field, nothing stored),
  *   store the run as `queued` and answer it; a slot (one of `concurrency`) then runs it. More than
- *   `maxQueued` runs waiting beyond those running: `QUEUE_FULL`, nothing stored.
+ *   `maxQueued` runs waiting beyond those running, or an owner who already holds
+ *   `maxQueuedPerOwner` runs queued or running: `QUEUE_FULL`, nothing stored.
  * - The bars are loaded on the main thread (the provider is an object with I/O), then replayed by
  *   `runBacktest` in a worker thread over an in-memory provider of those bars; progress comes back
  *   at most about a hundred times a run. A request whose strategy the worker does not know (one the
@@ -80,6 +81,8 @@ export interface BacktestRunnerStats {
   queued: number;
   concurrency: number;
   maxQueued: number;
+  /** Runs one owner may hold queued or running at once. */
+  maxQueuedPerOwner: number;
   /** `'worker'`: replays in worker threads; `'inline'`: on the main thread. */
   mode: 'worker' | 'inline';
 }
@@ -102,7 +105,9 @@ export interface BacktestRunner {
    * Validates at once (`VALIDATION_FAILED` naming the field, nothing stored), stores the run as
    * `queued`, answers it; runs it when a slot frees.
    * @throws FoliokitError `VALIDATION_FAILED`; `QUEUE_FULL` when `maxQueued` runs already wait
-   *   (nothing stored); `ENGINE_CLOSED` after {@link BacktestRunner.close}.
+   *   (`details.scope: 'runner'`) or the owner already holds `maxQueuedPerOwner` runs queued or
+   *   running (`details.scope: 'owner'`), nothing stored; `ENGINE_CLOSED` after
+   *   {@link BacktestRunner.close}.
    */
   submit(request: BacktestRequest, options?: { ownerId?: string | null }): Promise<BacktestRun>;
   /**
@@ -154,6 +159,14 @@ export interface BacktestRunnerOptions {
   concurrency?: number;
   /** Runs waiting beyond those running (0 to 10,000); more → `QUEUE_FULL`. @default 16 */
   maxQueued?: number;
+  /**
+   * Runs one owner (a non-null `ownerId`) may hold queued or running at once (1 to 10,000); one
+   * more → `QUEUE_FULL` with `details.scope: 'owner'`, so that one user cannot fill the queue.
+   * Runs without an owner (the host's own) are bounded by `maxQueued` only.
+   * @default half of what the runner holds, `max(1, floor((concurrency + maxQueued) / 2))` (8 with
+   *   the defaults)
+   */
+  maxQueuedPerOwner?: number;
   /** Run replays in worker threads (true) or on the main thread (false). @default true */
   worker?: boolean;
   /**
@@ -192,6 +205,7 @@ const POLL_MS = 250;
 const optionsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(64).default(1),
   maxQueued: z.number().int().min(0).max(10_000).default(16),
+  maxQueuedPerOwner: z.number().int().min(1).max(10_000).optional(),
   worker: z.boolean().default(true),
   workerModules: z.array(z.string().min(1).max(2_000)).max(100).default([]),
   marketData: z
@@ -381,6 +395,7 @@ class Runner implements BacktestRunner {
   readonly #marketData: MarketDataProvider;
   readonly #concurrency: number;
   readonly #maxQueued: number;
+  readonly #maxPerOwner: number;
   readonly #modules: string[];
   readonly #graceMs: number;
   readonly #workerSpec: WorkerSpec | null;
@@ -398,6 +413,8 @@ class Runner implements BacktestRunner {
     this.#marketData = options.marketData ?? host.marketData;
     this.#concurrency = options.concurrency;
     this.#maxQueued = options.maxQueued;
+    this.#maxPerOwner =
+      options.maxQueuedPerOwner ?? Math.max(1, Math.floor((options.concurrency + options.maxQueued) / 2));
     this.#modules = options.workerModules;
     this.#graceMs = options.cancelGraceMs;
     this.#workerSpec = options.worker ? locateWorker() : null;
@@ -535,6 +552,7 @@ class Runner implements BacktestRunner {
       queued,
       concurrency: this.#concurrency,
       maxQueued: this.#maxQueued,
+      maxQueuedPerOwner: this.#maxPerOwner,
       mode: this.#workerSpec ? 'worker' : 'inline',
     };
   }
@@ -557,12 +575,24 @@ class Runner implements BacktestRunner {
   ): Promise<BacktestRun> {
     // Held: every run not final, and every run still replaying (a cancelled one until it stops).
     let held = 0;
-    for (const job of this.#jobs.values()) if (!job.settled || job.running) held++;
+    let heldByOwner = 0;
+    for (const job of this.#jobs.values()) {
+      if (job.settled && !job.running) continue;
+      held++;
+      if (ownerId !== null && job.ownerId === ownerId) heldByOwner++;
+    }
     if (held >= this.#concurrency + this.#maxQueued) {
       throw new FoliokitError(
         'QUEUE_FULL',
         `The backtest queue is full (${this.#maxQueued} waiting, ${this.#concurrency} running): try again later`,
-        { maxQueued: this.#maxQueued, concurrency: this.#concurrency },
+        { scope: 'runner', maxQueued: this.#maxQueued, concurrency: this.#concurrency },
+      );
+    }
+    if (ownerId !== null && heldByOwner >= this.#maxPerOwner) {
+      throw new FoliokitError(
+        'QUEUE_FULL',
+        `You already have ${heldByOwner} backtests queued or running (at most ${this.#maxPerOwner}): try again once one has finished`,
+        { scope: 'owner', maxQueuedPerOwner: this.#maxPerOwner, held: heldByOwner },
       );
     }
     const nowMs = this.#host.clock.now();

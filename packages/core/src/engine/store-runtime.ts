@@ -46,6 +46,7 @@ export const OPTIONAL_STORE_METHODS = [
   'setTargets',
   'listAlerts',
   'saveAlert',
+  'updateAlert',
   'deleteAlert',
   'markAlertFired',
   'saveBacktestRun',

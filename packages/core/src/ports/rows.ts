@@ -242,6 +242,17 @@ export interface AlertRow {
   active: boolean;
 }
 
+/**
+ * The columns `Store.updateAlert` may change: only those present are written. The fire history
+ * (`lastFiredAt`, `coolDownUntil`) is never part of it: only `Store.markAlertFired` writes it.
+ */
+export interface AlertPatch {
+  active?: boolean;
+  /** Decimal string. */
+  threshold?: string;
+  coolDownMs?: number;
+}
+
 /** Query of `Store.listAlerts`. */
 export interface AlertQuery {
   ownerId?: string;

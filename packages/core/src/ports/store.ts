@@ -1,6 +1,7 @@
 /** The persistence port: what a store must do for the engine, and the ledger-change protocol. */
 import type { EventTransport } from './event-transport.js';
 import type {
+  AlertPatch,
   AlertQuery,
   AlertRow,
   BacktestRunQuery,
@@ -272,6 +273,15 @@ export interface Store {
   listAlerts?(query: AlertQuery): Promise<AlertRow[]>;
   /** Inserts or replaces an alert. */
   saveAlert?(row: AlertRow): Promise<void>;
+  /**
+   * Writes only the columns present in `patch` (`active`, `threshold`, `coolDownMs`) of one alert,
+   * in one statement, and answers the alert as stored after it; null when there is no such alert.
+   * Never writes `lastFiredAt` or `coolDownUntil`, so a fire claimed by
+   * {@link Store.markAlertFired} at any moment is kept. An empty patch writes nothing and answers
+   * the alert. Optional: without it `updateAlert` re-reads the alert and saves it whole, where a
+   * fire claimed between the two can be lost.
+   */
+  updateAlert?(id: string, patch: AlertPatch): Promise<AlertRow | null>;
   /** Deletes an alert; false when there was none. Deleting a portfolio deletes its alerts. */
   deleteAlert?(id: string): Promise<boolean>;
   /**

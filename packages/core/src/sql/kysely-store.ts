@@ -445,6 +445,20 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
         .execute();
     },
 
+    async updateAlert(id, patch) {
+      const set: { active?: boolean | number; threshold?: string; cool_down_ms?: number } = {};
+      if (patch.active !== undefined) set.active = dialect === 'postgres' ? patch.active : patch.active ? 1 : 0;
+      if (patch.threshold !== undefined) set.threshold = patch.threshold;
+      if (patch.coolDownMs !== undefined) set.cool_down_ms = patch.coolDownMs;
+      if (Object.keys(set).length === 0) {
+        const r = await db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+        return r ? alertFromRow(r) : null;
+      }
+      // One statement: the fire columns are neither read nor written, so a concurrent claim stays.
+      const r = await db.updateTable('alerts').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+      return r ? alertFromRow(r) : null;
+    },
+
     async deleteAlert(id) {
       const res = await db.deleteFrom('alerts').where('id', '=', id).executeTakeFirst();
       return Number(res.numDeletedRows) > 0;

@@ -63,6 +63,7 @@ export type MemoryStore = Store &
       | 'setTargets'
       | 'listAlerts'
       | 'saveAlert'
+      | 'updateAlert'
       | 'deleteAlert'
       | 'markAlertFired'
       | 'saveBacktestRun'
@@ -293,6 +294,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       if (row.portfolioId !== null && !tablesOf(row.portfolioId))
         throw new MemoryConstraintError('alerts_portfolio_fk', `no portfolio ${row.portfolioId}`);
       alerts.set(row.id, { ...row, createdAt: isoOut(row.createdAt) });
+    },
+
+    async updateAlert(id, patch) {
+      const a = alerts.get(id);
+      if (!a) return null;
+      const next: AlertRow = {
+        ...a,
+        ...(patch.active === undefined ? {} : { active: patch.active }),
+        ...(patch.threshold === undefined ? {} : { threshold: patch.threshold }),
+        ...(patch.coolDownMs === undefined ? {} : { coolDownMs: patch.coolDownMs }),
+      };
+      alerts.set(id, next);
+      return copy(next);
     },
 
     async deleteAlert(id) {

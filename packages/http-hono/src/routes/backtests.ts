@@ -3,8 +3,9 @@
  * `POST /backtests/compare`) validate the request at once (422 naming the field, nothing stored),
  * queue the run in the router's backtest runner (`deps.backtests`) and answer 202
  * `{ id, status, links: { self } }` with a `Location`; the client polls `GET /backtests/:backtestId`
- * (status, progress, and the result once `succeeded`) or follows it on the WebSocket. A full queue
- * is 429 `QUEUE_FULL` with `Retry-After`.
+ * (status, progress, and the result once `succeeded`) or follows it on the WebSocket. A full queue,
+ * or a caller who already holds the runner's `maxQueuedPerOwner` runs, is 429 `QUEUE_FULL` with
+ * `Retry-After` (`scope` `'runner'` or `'owner'`).
  *
  * Runs belong to the caller who submitted them: another user's run answers 404 `NOT_FOUND` with
  * the same body as a missing id, on every route. The list (`GET /backtests`) is the caller's runs,
@@ -281,7 +282,7 @@ export function unavailableRunner(reason: string): BacktestRunner {
   const refuse = () =>
     Promise.reject(new HttpError('NOT_IMPLEMENTED', `Backtests are not available on this server: ${reason}`));
   const fixed: Record<string, unknown> = {
-    stats: () => ({ running: 0, queued: 0, concurrency: 0, maxQueued: 0, mode: 'inline' }),
+    stats: () => ({ running: 0, queued: 0, concurrency: 0, maxQueued: 0, maxQueuedPerOwner: 0, mode: 'inline' }),
     close: () => Promise.resolve(),
   };
   return new Proxy(fixed, {
@@ -364,7 +365,9 @@ const NOT_FOUND: RouteResponse = {
 };
 const QUEUE_FULL: RouteResponse = {
   status: 429,
-  description: 'QUEUE_FULL: too many backtests wait already (see Retry-After), or rate limited',
+  description:
+    "QUEUE_FULL: too many backtests wait already (`scope: 'runner'`), or the caller already has " +
+    "`maxQueuedPerOwner` queued or running (`scope: 'owner'`) (see Retry-After); or rate limited",
   contentType: 'application/problem+json',
   headers: { 'Retry-After': { description: 'Seconds to wait before retrying' } },
 };
@@ -389,7 +392,7 @@ export function backtestRoutes(deps: RouterDeps): AnyRouteSpec[] {
       description:
         'Checks the request at once (422 naming the field; nothing is stored), queues the run and answers 202 with ' +
         'its link: poll it until `status` is `succeeded`, `failed` or `cancelled`. 429 `QUEUE_FULL` when too many ' +
-        'runs wait.',
+        'runs wait, or when the caller already has `maxQueuedPerOwner` runs queued or running.',
       policy: 'user',
       rateLimit: 'market',
       body: backtestBody,

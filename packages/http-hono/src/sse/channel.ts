@@ -2,8 +2,9 @@
  * One stream (`prices`, `portfolio:<id>`): its clients, its bounded buffer of recent events, and
  * the sequence number from which that buffer is complete.
  */
+
+import type { ValuationFeed } from '../valuation-feed.js';
 import type { ClientFilter, SseClient, StreamEvent } from './client.js';
-import type { CoalescedTask } from './coalesced-task.js';
 import { RingBuffer } from './ring-buffer.js';
 
 /** A stream key: the price stream, or one portfolio's stream. */
@@ -26,11 +27,7 @@ export class Channel {
   /** Frees the stream after its last client left (see `lingerMs`). */
   lingerTimer: ReturnType<typeof setTimeout> | undefined;
   /** Portfolio streams: the valuation, computed once for all clients. */
-  valuation: CoalescedTask | undefined;
-  /** Portfolio streams: the symbols it holds (null until known: every price counts). */
-  held: Set<string> | null = null;
-  /** Portfolio streams: the last valuation sent, without its `at`, to skip unchanged ones. */
-  lastValuation: string | undefined;
+  valuation: ValuationFeed | undefined;
   /** Set when the stream was freed (pending work then does nothing). */
   freed = false;
 
@@ -66,10 +63,5 @@ export class Channel {
   forget(seq: number): void {
     this.#buffer.clear();
     this.#floor = seq;
-  }
-
-  /** Symbols a portfolio stream must revalue on (every symbol while its holdings are unknown). */
-  holds(symbol: string): boolean {
-    return this.held === null || this.held.has(symbol);
   }
 }

@@ -2,17 +2,18 @@
  * The stream hub: every SSE client of a router goes through it. It listens to the engine once
  * (one `onAny` subscription while any stream is open, routed to streams by key), frames each event
  * once (in the envelope `{ type, id, at, data }` of HTTP.md, see `./frame.ts`), keeps a bounded
- * buffer of recent events per stream for `Last-Event-ID`, computes each
- * portfolio's valuation once for all its clients, and sends heartbeats from one timer.
+ * buffer of recent events per stream for `Last-Event-ID`, computes each portfolio's valuation once
+ * for all its clients (a `ValuationFeed` of `../valuation-feed.ts`, shared with the WebSocket hub),
+ * and sends heartbeats from one timer.
  *
  * Events relayed from other instances (they may carry an `origin`) are handled like local ones. An
  * `events.gap` event (the cross-instance transport lost events, e.g. its connection dropped) sends
  * a `reset` to every client and forgets the buffers, so nobody resumes across the gap.
  */
-import { type FoliokitEvent, type PortfolioEngine, toIso, type Valuation } from '@foliokit/core';
+import { type FoliokitEvent, type PortfolioEngine, toIso } from '@foliokit/core';
+import { ValuationFeed } from '../valuation-feed.js';
 import { Channel, portfolioKey, type StreamKey } from './channel.js';
 import { type ClientFilter, type CloseReason, SseClient, type StreamEvent } from './client.js';
-import { CoalescedTask } from './coalesced-task.js';
 import { formatEventId, newEpoch, parseEventId } from './event-id.js';
 import { envelopeFrame, type Frame, frameOf, sseComment, sseRetry } from './frame.js';
 import { type ResolvedSseOptions, resolveSseOptions, type SseOptions } from './options.js';
@@ -32,13 +33,6 @@ export const PORTFOLIO_STREAM_EVENTS = [
   'portfolio.deleted',
 ] as const;
 
-/** Events after which a portfolio's valuation is recomputed (besides prices of what it holds). */
-const REVALUE_ON: ReadonlySet<string> = new Set([
-  'trade.executed',
-  'cash.deposited',
-  'cash.withdrawn',
-  'transaction.voided',
-]);
 const FORWARDED: ReadonlySet<string> = new Set(PORTFOLIO_STREAM_EVENTS);
 
 /** Event types that report lost cross-instance events (`events.gap`, see core's event relay). */
@@ -233,9 +227,7 @@ export class StreamHub {
     }
     if (event.type === 'price.updated') {
       this.#channels.get('prices')?.publish(this.#frame(event.type, payloadOf(event), event.symbol));
-      for (const channel of this.#channels.values()) {
-        if (channel.portfolioId !== null && channel.holds(event.symbol)) channel.valuation?.request();
-      }
+      for (const channel of this.#channels.values()) channel.valuation?.onPrice(event.symbol);
       return;
     }
     if (!FORWARDED.has(type) || (!('portfolioId' in event) && !('portfolio' in event))) return;
@@ -247,8 +239,8 @@ export class StreamHub {
     if (event.type === 'portfolio.deleted') {
       for (const client of [...channel.clients]) client.close('stream-closed');
       this.#free(channel);
-    } else if (REVALUE_ON.has(type)) {
-      channel.valuation?.request();
+    } else {
+      channel.valuation?.onPortfolioEvent(type);
     }
   }
 
@@ -293,30 +285,15 @@ export class StreamHub {
   // ----- valuations ----------------------------------------------------------------------------
 
   #startValuation(channel: Channel, portfolioId: string): void {
-    channel.valuation = new CoalescedTask(
-      this.options.valuationDelayMs,
-      async () => {
-        const valuation = await this.#engine.getValuation(portfolioId);
-        if (!channel.freed) this.#publishValuation(channel, valuation);
+    channel.valuation = new ValuationFeed({
+      engine: this.#engine,
+      portfolioId,
+      delayMs: this.options.valuationDelayMs,
+      transport: 'SSE',
+      publish: (valuation) => {
+        if (!channel.freed) channel.publish(this.#frame('valuation', valuation));
       },
-      (error) => this.#engine.logger.debug('SSE: valuation failed', { portfolioId, error: String(error) }),
-    );
-    // Learn what it holds, so only prices of those symbols revalue it.
-    this.#engine.getPositions(portfolioId).then(
-      (positions) => {
-        if (!channel.freed && channel.held === null) channel.held = new Set(positions.map((p) => p.symbol));
-      },
-      () => {},
-    );
-  }
-
-  #publishValuation(channel: Channel, valuation: Valuation): void {
-    channel.held = new Set(valuation.positions.map((p) => p.symbol));
-    const { at: _at, ...rest } = valuation;
-    const signature = JSON.stringify(rest);
-    if (signature === channel.lastValuation) return;
-    channel.lastValuation = signature;
-    channel.publish(this.#frame('valuation', valuation));
+    });
   }
 
   // ----- heartbeats ----------------------------------------------------------------------------

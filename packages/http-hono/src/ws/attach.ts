@@ -93,6 +93,7 @@ export function attachWebSocket(
     engine: deps.engine,
     options: resolved,
     backtests: () => (deps as RouterDeps & { backtests?: BacktestLookup }).backtests,
+    metrics: deps.metrics,
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.maxPayload, clientTracking: false });
   const allowedOrigins = deps.options.cors && deps.options.cors.origins !== '*' ? deps.options.cors.origins : null;

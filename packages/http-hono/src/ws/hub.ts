@@ -4,6 +4,11 @@
  * timer. Each engine event is framed once per channel (`{ type, id, at, data, channel }`) and the
  * same text is sent to every subscriber that may see it.
  *
+ * A `portfolio:<id>` channel also carries `valuation` events, as the SSE portfolio stream does: one
+ * `ValuationFeed` (`../valuation-feed.ts`, shared with the SSE hub) per subscribed portfolio values
+ * it once for all its subscribers after trades, cash movements, voids and prices of what it holds
+ * (a burst sends one), and is released with the portfolio's last subscription.
+ *
  * Ownership: a `portfolio:<id>` or `backtest:<id>` subscription is accepted only when the caller
  * owns the object (else the same not-found error as for a missing one), and every event is checked
  * again against the owner it carries; `portfolio.deleted` ends the portfolio's subscriptions.
@@ -17,6 +22,7 @@ import type { WebSocket } from 'ws';
 import type { AuthUser } from '../route-table.js';
 import { formatEventId, newEpoch } from '../sse/event-id.js';
 import { GAP_EVENT_TYPES, PORTFOLIO_STREAM_EVENTS } from '../sse/hub.js';
+import { ValuationFeed } from '../valuation-feed.js';
 import type { ResolvedWebSocketOptions } from './options.js';
 import {
   type ClientMessage,
@@ -59,7 +65,10 @@ export interface WebSocketStats {
   subscriptions: number;
   /** Engine subscriptions held (0 or 1: held while any client is connected). */
   engineSubscriptions: number;
-  /** Timers pending: the heartbeat, and close grace periods of clients being dropped. */
+  /**
+   * Timers pending: the heartbeat, close grace periods of clients being dropped, and portfolio
+   * valuations waiting for their delay.
+   */
   timers: number;
   /** Clients dropped because they stopped reading (their buffer went over `maxBufferedBytes`). */
   dropped: number;
@@ -91,12 +100,20 @@ class WsClient {
   ) {}
 }
 
+/** The optional metrics sink of a {@link WebSocketHub} (the router's metrics). */
+export interface WebSocketMetrics {
+  /** +1 when a client connects, −1 when it leaves (closed, dropped or terminated). */
+  wsClients?(delta: number): void;
+}
+
 /** Options of {@link WebSocketHub}. */
 export interface WebSocketHubOptions {
   engine: PortfolioEngine;
   options: ResolvedWebSocketOptions;
   /** The backtest runner, when the router has one. */
   backtests: () => BacktestLookup | undefined;
+  /** Where the number of connected clients is reported. */
+  metrics?: WebSocketMetrics | undefined;
 }
 
 /** See the module comment. */
@@ -104,11 +121,14 @@ export class WebSocketHub {
   readonly #engine: PortfolioEngine;
   readonly #options: ResolvedWebSocketOptions;
   readonly #backtests: () => BacktestLookup | undefined;
+  readonly #metrics: WebSocketMetrics | undefined;
   readonly #parse: MessageParser;
   readonly #epoch = newEpoch();
   readonly #clients = new Set<WsClient>();
   /** Subscriptions by channel name. */
   readonly #index = new Map<string, Set<Subscription>>();
+  /** The valuation of each subscribed portfolio, by portfolio id, with the owner its check found. */
+  readonly #valuations = new Map<string, { feed: ValuationFeed; ownerId: string }>();
   /** Portfolios deleted while an ownership check was pending (the check then fails). */
   readonly #deletedDuringChecks = new Set<string>();
   #checks = 0;
@@ -125,6 +145,7 @@ export class WebSocketHub {
     this.#engine = options.engine;
     this.#options = options.options;
     this.#backtests = options.backtests;
+    this.#metrics = options.metrics;
     this.#parse = createMessageParser(options.options.maxSymbols);
   }
 
@@ -139,7 +160,7 @@ export class WebSocketHub {
       clients: this.#clients.size,
       subscriptions: this.#subscriptions,
       engineSubscriptions: this.#unsubscribe ? 1 : 0,
-      timers: (this.#heartbeat ? 1 : 0) + this.#graceTimers,
+      timers: (this.#heartbeat ? 1 : 0) + this.#graceTimers + this.#pendingValuations(),
       dropped: this.#dropped,
       terminated: this.#terminated,
     };
@@ -153,6 +174,7 @@ export class WebSocketHub {
       return;
     }
     this.#clients.add(client);
+    this.#metrics?.wsClients?.(1);
     this.#unsubscribe ??= this.#engine.onAny((event) => this.#dispatch(event));
     this.#startHeartbeat();
     socket.on('pong', () => {
@@ -228,8 +250,9 @@ export class WebSocketHub {
       });
       return;
     }
+    let ownerId: string | null;
     try {
-      await this.#checkAccess(client.user, channel);
+      ownerId = await this.#checkAccess(client.user, channel);
     } catch (error) {
       if (!client.gone) this.#sendError(client, errorMessageOf(error, channel.name));
       return;
@@ -246,13 +269,17 @@ export class WebSocketHub {
     }
     set.add(subscription);
     this.#subscriptions++;
+    if (channel.kind === 'portfolio' && ownerId !== null) this.#startValuation(channel.id, ownerId);
     const reply: Record<string, unknown> = { type: 'subscribed', channel: channel.name };
     if (symbols !== null) reply.symbols = [...symbols];
     this.#send(client, JSON.stringify(reply));
   }
 
-  /** Throws the not-found error REST answers when the caller may not see `channel`'s object. */
-  async #checkAccess(user: AuthUser, channel: WebSocketChannel): Promise<void> {
+  /**
+   * Throws the not-found error REST answers when the caller may not see `channel`'s object;
+   * answers the owner of a portfolio channel (null for other channels).
+   */
+  async #checkAccess(user: AuthUser, channel: WebSocketChannel): Promise<string | null> {
     if (channel.kind === 'portfolio') {
       this.#checks++;
       try {
@@ -267,10 +294,10 @@ export class WebSocketHub {
         if (ownerId !== user.userId || this.#deletedDuringChecks.has(channel.id)) {
           throw portfolioNotFound(channel.id);
         }
+        return ownerId;
       } finally {
         if (--this.#checks === 0) this.#deletedDuringChecks.clear();
       }
-      return;
     }
     if (channel.kind === 'backtest') {
       const runner = this.#backtests();
@@ -284,6 +311,7 @@ export class WebSocketHub {
       }
       if (run.ownerId !== user.userId) throw backtestNotFound(channel.id);
     }
+    return null;
   }
 
   #unsubscribeFrom(client: WsClient, name: string): void {
@@ -292,8 +320,45 @@ export class WebSocketHub {
     client.subscriptions.delete(name);
     const set = this.#index.get(name);
     set?.delete(subscription);
-    if (set?.size === 0) this.#index.delete(name);
+    if (set?.size === 0) {
+      this.#index.delete(name);
+      if (subscription.channel.kind === 'portfolio') this.#stopValuation(subscription.channel.id);
+    }
     this.#subscriptions--;
+  }
+
+  // ----- valuations ----------------------------------------------------------------------------
+
+  /** Values the portfolio for its subscribers from now on (one feed, however many subscribe). */
+  #startValuation(portfolioId: string, ownerId: string): void {
+    if (this.#valuations.has(portfolioId)) return;
+    const name = `portfolio:${portfolioId}`;
+    const feed = new ValuationFeed({
+      engine: this.#engine,
+      portfolioId,
+      delayMs: this.#options.valuationDelayMs,
+      transport: 'WebSocket',
+      // Sent only to subscribers who are the owner its subscription check found.
+      publish: (valuation) =>
+        this.#publishEnvelope(
+          name,
+          'valuation',
+          () => valuation,
+          (s) => s.client.user.userId === ownerId,
+        ),
+    });
+    this.#valuations.set(portfolioId, { feed, ownerId });
+  }
+
+  #stopValuation(portfolioId: string): void {
+    this.#valuations.get(portfolioId)?.feed.close();
+    this.#valuations.delete(portfolioId);
+  }
+
+  #pendingValuations(): number {
+    let pending = 0;
+    for (const { feed } of this.#valuations.values()) if (feed.timerPending) pending++;
+    return pending;
   }
 
   // ----- events --------------------------------------------------------------------------------
@@ -306,6 +371,7 @@ export class WebSocketHub {
     }
     if (event.type === 'price.updated') {
       this.#publish('prices', event, (s) => s.symbols === null || s.symbols.has(event.symbol));
+      for (const { feed } of this.#valuations.values()) feed.onPrice(event.symbol);
       return;
     }
     if (event.type === 'signal.generated') {
@@ -338,7 +404,10 @@ export class WebSocketHub {
     const ownerId =
       event.type === 'portfolio.deleted' ? event.ownerId : e.portfolio !== undefined ? e.portfolio.ownerId : undefined;
     this.#publish(name, event, (s) => ownerId === undefined || s.client.user.userId === ownerId);
-    if (event.type !== 'portfolio.deleted') return;
+    if (event.type !== 'portfolio.deleted') {
+      this.#valuations.get(portfolioId)?.feed.onPortfolioEvent(event.type);
+      return;
+    }
     for (const subscription of [...(this.#index.get(name) ?? [])]) {
       this.#unsubscribeFrom(subscription.client, name);
       this.#send(subscription.client, JSON.stringify({ type: 'unsubscribed', channel: name, reason: 'deleted' }));
@@ -347,16 +416,24 @@ export class WebSocketHub {
 
   /** Sends `event` to the subscribers of `name` that pass `filter`, framed once. */
   #publish(name: string, event: FoliokitEvent, filter?: (s: Subscription) => boolean): void {
+    this.#publishEnvelope(name, event.type, () => payloadOf(event), filter);
+  }
+
+  /**
+   * Sends an envelope of `type` to the subscribers of `name` that pass `filter`, framed once (with
+   * an id, and `data()` called) only when someone gets it.
+   */
+  #publishEnvelope(name: string, type: string, data: () => unknown, filter?: (s: Subscription) => boolean): void {
     const subscriptions = this.#index.get(name);
     if (!subscriptions || subscriptions.size === 0) return;
     let text: string | undefined;
     for (const subscription of [...subscriptions]) {
       if (filter && !filter(subscription)) continue;
       text ??= JSON.stringify({
-        type: event.type,
+        type,
         id: formatEventId(this.#epoch, ++this.#seq),
         at: toIso(this.#engine.clock.now()),
-        data: payloadOf(event),
+        data: data(),
         channel: name,
       });
       this.#send(subscription.client, text);
@@ -424,7 +501,7 @@ export class WebSocketHub {
     if (client.gone) return;
     client.gone = true;
     for (const name of [...client.subscriptions.keys()]) this.#unsubscribeFrom(client, name);
-    this.#clients.delete(client);
+    if (this.#clients.delete(client)) this.#metrics?.wsClients?.(-1);
     if (this.#clients.size > 0) return;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;

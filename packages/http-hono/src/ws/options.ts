@@ -32,6 +32,12 @@ export interface WebSocketOptions {
   maxPayload?: number;
   /** Symbols one `prices` subscription may list. @default 100 */
   maxSymbols?: number;
+  /**
+   * How long (ms) a portfolio's valuation waits for more changes before it is computed: a burst of
+   * prices or trades sends one `valuation` event on its `portfolio:<id>` channel (0 to 60,000).
+   * @default 100
+   */
+  valuationDelayMs?: number;
 }
 
 /** The options with every default applied. */
@@ -45,6 +51,7 @@ export const WEBSOCKET_DEFAULTS: ResolvedWebSocketOptions = Object.freeze({
   maxSubscriptions: 100,
   maxPayload: 64 * 1024,
   maxSymbols: 100,
+  valuationDelayMs: 100,
 });
 
 const positive = (max: number) => z.number().int().positive().max(max);
@@ -60,6 +67,7 @@ const optionsSchema = z.strictObject({
   maxSubscriptions: positive(100_000).optional(),
   maxPayload: positive(64 * 1024 * 1024).optional(),
   maxSymbols: positive(10_000).optional(),
+  valuationDelayMs: z.number().int().min(0).max(60_000).optional(),
 });
 
 /**
@@ -90,5 +98,6 @@ export function resolveWebSocketOptions(input: unknown = {}): ResolvedWebSocketO
     maxSubscriptions: v.maxSubscriptions ?? WEBSOCKET_DEFAULTS.maxSubscriptions,
     maxPayload: v.maxPayload ?? WEBSOCKET_DEFAULTS.maxPayload,
     maxSymbols: v.maxSymbols ?? WEBSOCKET_DEFAULTS.maxSymbols,
+    valuationDelayMs: v.valuationDelayMs ?? WEBSOCKET_DEFAULTS.valuationDelayMs,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Store } from '../../ports/index.js';
 import { vitest } from '../runtime.js';
+import { describeAlerts } from './alerts.js';
 import { describeBacktestRuns } from './backtest-runs.js';
 import { describeCash } from './cash.js';
 import { describeConsistentReads } from './consistent-reads.js';
@@ -53,6 +54,7 @@ const DOMAINS: ReadonlyArray<(ctx: ConformanceContext) => void> = [
   describeSnapshots,
   describeJobs,
   describeBacktestRuns,
+  describeAlerts,
   describeConsistentReads,
   describeStorePrimitives,
   describeLedgerProperties,
@@ -73,7 +75,7 @@ function register<S extends Store>(
 
 /**
  * Registers the whole store conformance suite with vitest: every domain (portfolios, cash, trades,
- * valuation, snapshots, jobs, backtest runs and strategy parameters, consistent reads, store primitives, ledger properties), then your
+ * valuation, snapshots, jobs, backtest runs and strategy parameters, alerts, consistent reads, store primitives, ledger properties), then your
  * `extend` tests. Call it at the top level of a test file. It drives the real engine over your
  * store, so it proves what users rely on: every operation and error code, atomicity (a refused
  * call changes nothing), idempotency, cascading deletes, exact decimals, consistent reads, and by

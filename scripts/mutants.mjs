@@ -257,6 +257,31 @@ const MUTANTS = [
     replace: 'if ((await store.markAlertFired(t.row.id, at, until, t.row.lastFiredAt)) || true) {',
     tests: ['packages/core/src/alerts/alerts.test.ts'],
   },
+  {
+    name: 'backtest-late-success-over-cancel',
+    what: 'Backtest runner: a success arriving after a cancel is written over the cancelled state',
+    file: 'packages/core/src/backtest/runner.ts',
+    find: "await this.#finish(job.id, ['running'], 'succeeded', outcome.result);",
+    replace: "await this.#finish(job.id, ['running', 'cancelled'], 'succeeded', outcome.result);",
+    tests: ['packages/core/src/backtest/runner.test.ts'],
+    testNamePattern: 'late success',
+  },
+  {
+    name: 'http-backtest-owner-unchecked',
+    what: "HTTP: another user's backtest run is answered",
+    file: 'packages/http-hono/src/routes/backtests.ts',
+    find: '  if (run.ownerId !== userId) throw backtestNotFound(id);',
+    replace: '',
+    tests: ['packages/http-hono/test/backtests.test.ts'],
+  },
+  {
+    name: 'ws-portfolio-owner-unchecked',
+    what: "WebSocket: a subscription to another user's portfolio channel is accepted",
+    file: 'packages/http-hono/src/ws/hub.ts',
+    find: '        if (ownerId !== user.userId || this.#deletedDuringChecks.has(channel.id)) {',
+    replace: '        if (this.#deletedDuringChecks.has(channel.id)) {',
+    tests: ['packages/http-hono/test/ws.test.ts'],
+  },
 ];
 
 // ----- command line ------------------------------------------------------------------------------

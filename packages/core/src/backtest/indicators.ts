@@ -10,7 +10,7 @@
  */
 import { FoliokitError } from '../errors.js';
 import { DECIMAL_RE, Dec, type DecimalInput, divide, fmt, parseDecimal } from '../money/decimal.js';
-import { formatScaled, parseScaled, pow10 } from '../money/fixed.js';
+import { formatScaled, parseScaled, parseScaledNumber, pow10 } from '../money/fixed.js';
 
 /** A value an indicator accepts: a finite number, a decimal string (`"101.25"`) or a {@link Dec}. */
 export type IndicatorInput = DecimalInput | Dec;
@@ -150,60 +150,139 @@ function readNumber(input: unknown, field: string): number {
  *   that is not a decimal `parseDecimal` accepts.
  */
 export function sma(period: number): Sma {
-  const n = checkPeriod(period);
-  const nText = String(n);
-  const nBig = BigInt(n);
-  const ring: bigint[] = new Array<bigint>(n).fill(0n);
-  let next = 0;
-  let count = 0;
-  let sum = 0n;
-  // undefined: not built yet since the last add.
-  let cached: Dec | null | undefined = null;
-
-  const add = (input: IndicatorInput): void => {
-    const v = readScaled(input);
-    sum += v - (ring[next] as bigint);
-    ring[next] = v;
-    next = next + 1 === n ? 0 : next + 1;
-    if (count < n) count++;
-    cached = count < n ? null : undefined;
-  };
-  const current = (): Dec | null => {
-    if (cached === undefined) cached = divide(formatScaled(sum, SUM_SCALE), nText, SMA_SCALE);
-    return cached;
-  };
-  const self: Sma = {
-    period: n,
-    get ready() {
-      return count === n;
-    },
-    get value() {
-      return current();
-    },
-    add,
-    push(input) {
-      add(input);
-      return current();
-    },
-    compare(other) {
-      if (count < n || !other.ready) return null;
-      const theirs = exactSums.get(other);
-      if (theirs === undefined) return (current() as Dec).cmp(other.value as Dec) as -1 | 0 | 1;
-      // sum / n vs theirs / m  ⇔  sum · m vs theirs · n (both periods positive).
-      const left = sum * BigInt(other.period);
-      const right = theirs() * nBig;
-      return left > right ? 1 : left < right ? -1 : 0;
-    },
-  };
-  exactSums.set(self, () => sum);
-  return self;
+  return new ExactSma(checkPeriod(period));
 }
 
 /**
- * The exact running sum (scaled by 10^18) of each SMA made by {@link sma}, for
- * {@link Sma.compare}. An `Sma` implemented elsewhere is compared by its rounded value instead.
+ * Decimal places of the double path of {@link sma}: values with at most this many places (and small
+ * enough, see `ExactSma.limit`) are summed as integers in doubles, exactly.
  */
-const exactSums = new WeakMap<Sma, () => bigint>();
+const NUM_SCALE = 8;
+/** 10^(18 − 8): a double-path integer times this is the value scaled by 10^18. */
+const NUM_TO_SUM = pow10(SUM_SCALE - NUM_SCALE);
+
+/**
+ * {@link sma}'s implementation: a ring buffer of the window's values and their exact running sum.
+ * While every value has at most {@link NUM_SCALE} places and is below `limit` (× 10^8), the values
+ * and the sum are integers in doubles (exact: every partial sum stays below 2^53); the first value
+ * that is not moves the window to bigints scaled by 10^18 for good. Either way the sum is the same
+ * exact number. Two of them compare by their sums ({@link Sma.compare}); an `Sma` implemented
+ * elsewhere is compared by its rounded value instead.
+ */
+class ExactSma implements Sma {
+  readonly period: number;
+  /** The period as a bigint (cross-multiplication in `compare`). */
+  private readonly periodBig: bigint;
+  /** The largest |value × 10^8| the double path takes: (period + 1) of them stay below 2^53. */
+  private readonly limit: number;
+  /** The window × 10^8 (double path), or null once on bigints. */
+  private nums: Float64Array | null;
+  private numSum = 0;
+  /** The window × 10^18 (bigint path), or null while on doubles. */
+  private bigs: bigint[] | null = null;
+  private bigSum = 0n;
+  private next = 0;
+  private count = 0;
+  /** The rounded mean; undefined: not built yet since the last add. */
+  private cached: Dec | null | undefined = null;
+
+  constructor(period: number) {
+    this.period = period;
+    this.periodBig = BigInt(period);
+    this.limit = Math.floor(Number.MAX_SAFE_INTEGER / (period + 1));
+    this.nums = new Float64Array(period);
+  }
+
+  get ready(): boolean {
+    return this.count === this.period;
+  }
+
+  get value(): Dec | null {
+    if (this.cached === undefined) {
+      this.cached = divide(formatScaled(this.exactSum(), SUM_SCALE), String(this.period), SMA_SCALE);
+    }
+    return this.cached;
+  }
+
+  /** The window's exact sum scaled by 10^18. */
+  private exactSum(): bigint {
+    return this.nums !== null ? BigInt(this.numSum) * NUM_TO_SUM : this.bigSum;
+  }
+
+  add(input: IndicatorInput): void {
+    const i = this.next;
+    const nums = this.nums;
+    if (nums !== null) {
+      // A number reads as the text JavaScript prints for it, as `readScaled` reads it.
+      let x =
+        typeof input === 'string'
+          ? parseScaledNumber(input, NUM_SCALE)
+          : typeof input === 'number'
+            ? parseScaledNumber(String(input), NUM_SCALE)
+            : Number.NaN;
+      if (!(Math.abs(x) <= this.limit)) {
+        // Not read, or too large: read exactly (this validates), then see whether it fits after all.
+        const v = readScaled(input);
+        x = v % NUM_TO_SUM === 0n ? Number(v / NUM_TO_SUM) : Number.NaN;
+        if (Math.abs(x) <= this.limit) {
+          this.addNum(nums, i, x);
+        } else {
+          this.toBigints();
+          this.addBig(i, v);
+        }
+      } else {
+        this.addNum(nums, i, x);
+      }
+    } else {
+      this.addBig(i, readScaled(input));
+    }
+    this.next = i + 1 === this.period ? 0 : i + 1;
+    if (this.count < this.period) this.count++;
+    this.cached = this.count < this.period ? null : undefined;
+  }
+
+  private addNum(nums: Float64Array, i: number, x: number): void {
+    // Both terms are integers of at most `limit`: x − old and the new sum are exact.
+    this.numSum += x - (nums[i] as number);
+    nums[i] = x;
+  }
+
+  private addBig(i: number, v: bigint): void {
+    const bigs = this.bigs as bigint[];
+    this.bigSum += v - (bigs[i] as bigint);
+    bigs[i] = v;
+  }
+
+  /** Leaves the double path: the window and the sum as bigints × 10^18, the same values. */
+  private toBigints(): void {
+    const nums = this.nums as Float64Array;
+    this.bigs = Array.from(nums, (x) => BigInt(x) * NUM_TO_SUM);
+    this.bigSum = BigInt(this.numSum) * NUM_TO_SUM;
+    this.nums = null;
+  }
+
+  push(input: IndicatorInput): Dec | null {
+    this.add(input);
+    return this.value;
+  }
+
+  compare(other: Sma): -1 | 0 | 1 | null {
+    if (this.count < this.period || !other.ready) return null;
+    if (!(other instanceof ExactSma)) return (this.value as Dec).cmp(other.value as Dec) as -1 | 0 | 1;
+    // sum / n vs theirs / m  ⇔  sum · m vs theirs · n (both periods positive).
+    if (this.nums !== null && other.nums !== null) {
+      // Both × 10^8: exact in doubles while the products stay below 2^53.
+      const left = this.numSum * other.period;
+      const right = other.numSum * this.period;
+      if (Math.abs(left) <= Number.MAX_SAFE_INTEGER && Math.abs(right) <= Number.MAX_SAFE_INTEGER) {
+        return left > right ? 1 : left < right ? -1 : 0;
+      }
+    }
+    const left = this.exactSum() * other.periodBig;
+    const right = other.exactSum() * this.periodBig;
+    return left > right ? 1 : left < right ? -1 : 0;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Exponential smoothing shared by EMA, RSI, MACD and ATR

@@ -14,7 +14,7 @@ import { xirr } from '../analytics/xirr.js';
 import { FoliokitError, isFoliokitError, wrapError } from '../errors.js';
 import { planCash, planTrade } from '../ledger/plan.js';
 import { DERIVED_SCALE, Dec, dec, divideToString, fmt, parseDecimal, ZERO } from '../money/decimal.js';
-import { parseScaled } from '../money/fixed.js';
+import { formatScaled, parseScaled, parseScaledNumber, pow10 } from '../money/fixed.js';
 import {
   COST_BASIS_METHODS,
   type CostBasisMethod,
@@ -29,7 +29,7 @@ import { normalizeSymbol } from '../prices/symbols.js';
 import { validateBars } from '../prices/validate.js';
 import { daysInclusive, parseDay } from '../time.js';
 import { decimalInput, validate } from '../validation.js';
-import { AMOUNT_SCALE, type HoldingPrice, QUANTITY_SCALE, scaledTotals, valueHoldings } from '../valuation/kernel.js';
+import { AMOUNT_SCALE, type HoldingPrice, QUANTITY_SCALE, valueHoldings } from '../valuation/kernel.js';
 import { getStrategy } from './registry.js';
 import { rebalanceStrategy } from './strategies/rebalance.js';
 import { type AnyStrategy, isStrategy, type StrategyContext, type TargetWeightsOptions } from './strategy.js';
@@ -376,10 +376,15 @@ interface SymbolRun {
   lots: LotRow[];
   /** Quantity held, scaled by 10^18 (null: not representable at that scale). */
   quantityScaled: bigint | null;
+  /** The quantity as a whole number of shares in a double, when it is one (else NaN). */
+  quantityWhole: number;
   costScaled: bigint | null;
   /** The close last valued, scaled by 10^18, and the bar index it belongs to. */
   closeScaled: bigint | null;
   closeIndex: number;
+  /** The close last valued × 10^{@link SMALL_SCALE} in a double (NaN when not exact), and its bar index. */
+  closeSmall: number;
+  smallIndex: number;
   ctx: StrategyContext;
   state: unknown;
 }
@@ -392,6 +397,49 @@ function openAt(day: string): string {
 }
 function closeAt(day: string): string {
   return `${day}T23:59:59.999Z`;
+}
+
+/** 10^(precision − 1): {@link floorQuotient}'s margin against the division's rounding. */
+const QUOTIENT_MARGIN = new Dec(10).pow(Dec.precision - 1);
+
+/**
+ * `a.div(b).floor()` for positive `a` and `b`, without decimal.js's division (rounded to the
+ * precision's 120 digits, slow; a buy with no quantity divides once): a float estimate n, kept only when exact checks prove
+ * n·b ≤ a < (n+1)·b and that a/b stays below n+1 by more than the division's rounding could
+ * cover ((n+1)·b − a > (n+1)·b / 10^(precision−1), more than an ulp of a/b). Then the rounded
+ * quotient is in [n, n+1) and its floor is n. Null when unproven: the caller divides.
+ */
+function floorQuotient(a: Dec, b: Dec): Dec | null {
+  // Below 10^40 with at most 40 places, every product, sum and difference here has at most 97
+  // digits: exact at the 120-digit precision.
+  if (a.e >= 40 || b.e >= 40 || a.decimalPlaces() > 40 || b.decimalPlaces() > 40) return null;
+  const estimate = Math.floor(a.toNumber() / b.toNumber());
+  if (!(estimate >= 0 && estimate <= Number.MAX_SAFE_INTEGER)) return null;
+  const n = new Dec(estimate);
+  const nb = n.times(b);
+  if (nb.gt(a)) return null;
+  const next = nb.plus(b);
+  if (!next.gt(a) || !next.minus(a).times(QUOTIENT_MARGIN).gt(next)) return null;
+  return n;
+}
+
+/** Lists an order that did not fill. */
+function missed(unfilled: UnfilledOrder[], run: SymbolRun, order: Order, reason: UnfilledReason): void {
+  unfilled.push({
+    day: order.day,
+    symbol: run.symbol,
+    side: order.side,
+    quantity: order.quantity ? fmt(order.quantity) : null,
+    reason,
+  });
+}
+
+/** A bar's fill price at the open (its close when it has no open), and at the close. */
+function openOrClose(bar: DailyBar): string {
+  return bar.open ?? bar.close;
+}
+function closeOf(bar: DailyBar): string {
+  return bar.close;
 }
 
 /** The cancellation error: the signal's reason when it is a FoliokitError, else `CONFLICT`. */
@@ -539,7 +587,12 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
     requestHash: '',
   });
   applyPortfolio(state, deposit.write);
-  let cash = dec(state.portfolio.cash);
+  /** The shared cash as a Dec, read from the ledger state when first needed after a fill. */
+  let cash: Dec | null = dec(state.portfolio.cash);
+  const cashDec = (): Dec => {
+    cash ??= dec(state.portfolio.cash);
+    return cash;
+  };
   let cashScaled = parseScaled(state.portfolio.cash, AMOUNT_SCALE);
 
   const fills: BacktestFill[] = [];
@@ -552,48 +605,55 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
     const f = plan.feeRate.isZero() ? plan.fixedFee : plan.fixedFee.plus(plan.feeRate.times(gross));
     return f.decimalPlaces() > 18 ? f.toDecimalPlaces(18) : f;
   };
+  const onePlusRate = plan.feeRate.plus(1);
+  /** The last whole number of shares {@link affordable} answered, with its gross and fee (reused by `execute`). */
+  let afforded: { n: Dec; price: Dec; gross: Dec; fee: Dec } | null = null;
 
   /** Whole shares `available` buys at `price`, commission included. */
   const affordable = (available: Dec, price: Dec): Dec => {
+    afforded = null;
     const spendable = available.minus(plan.fixedFee);
     if (!spendable.isPositive() || spendable.isZero()) return ZERO;
-    let n = spendable.div(price.times(plan.feeRate.plus(1))).floor();
-    while (
-      n.isPositive() &&
-      !n.isZero() &&
-      n
-        .times(price)
-        .plus(fee(n.times(price)))
-        .gt(available)
-    )
+    const perShare = price.times(onePlusRate);
+    let n = floorQuotient(spendable, perShare) ?? spendable.div(perShare).floor();
+    while (n.isPositive() && !n.isZero()) {
+      const gross = n.times(price);
+      const f = fee(gross);
+      if (!gross.plus(f).gt(available)) {
+        afforded = { n, price, gross, fee: f };
+        break;
+      }
       n = n.minus(1);
+    }
     return n;
   };
 
   const execute = (run: SymbolRun, order: Order, price: Dec, day: string, at: string): void => {
-    const available = run.sleeve ?? cash;
-    const held = run.position ? dec(run.position.quantity) : ZERO;
-    const miss = (reason: UnfilledReason) =>
-      unfilled.push({
-        day: order.day,
-        symbol: run.symbol,
-        side: order.side,
-        quantity: order.quantity ? fmt(order.quantity) : null,
-        reason,
-      });
+    const available = run.sleeve ?? cashDec();
     let quantity: Dec;
     let feeAmount: Dec;
     if (order.side === 'buy') {
       quantity = order.quantity ?? affordable(available, price);
       if (order.upTo) quantity = Dec.min(quantity, affordable(available, price));
-      if (quantity.isZero()) return void miss('INSUFFICIENT_CASH');
-      feeAmount = fee(quantity.times(price));
-      if (quantity.times(price).plus(feeAmount).gt(available)) return void miss('INSUFFICIENT_CASH');
+      if (quantity.isZero()) return void missed(unfilled, run, order, 'INSUFFICIENT_CASH');
+      const known: { n: Dec; price: Dec; gross: Dec; fee: Dec } | null = afforded;
+      afforded = null;
+      if (known !== null && known.n === quantity && known.price === price) {
+        // affordable() just priced exactly these shares and found them affordable.
+        feeAmount = known.fee;
+      } else {
+        const gross = quantity.times(price);
+        feeAmount = fee(gross);
+        if (gross.plus(feeAmount).gt(available)) return void missed(unfilled, run, order, 'INSUFFICIENT_CASH');
+      }
     } else {
+      const held = run.position ? dec(run.position.quantity) : ZERO;
       quantity = order.quantity ?? held;
-      if (quantity.isZero() || quantity.gt(held)) return void miss('INSUFFICIENT_QUANTITY');
-      feeAmount = fee(quantity.times(price));
-      if (quantity.times(price).minus(feeAmount).plus(available).isNegative()) return void miss('INSUFFICIENT_CASH');
+      if (quantity.isZero() || quantity.gt(held)) return void missed(unfilled, run, order, 'INSUFFICIENT_QUANTITY');
+      const gross = quantity.times(price);
+      feeAmount = fee(gross);
+      if (gross.minus(feeAmount).plus(available).isNegative())
+        return void missed(unfilled, run, order, 'INSUFFICIENT_CASH');
     }
     seq += 1;
     const transactionId = `bt-${seq}`;
@@ -615,18 +675,20 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
     });
     applyPortfolio(state, write);
     applyPosition(run, write);
-    const amount = dec(write?.transaction?.amount ?? '0');
+    const entry = write?.transaction;
+    const amount = dec(entry?.amount ?? '0');
     if (run.sleeve) run.sleeve = run.sleeve.plus(amount);
-    cash = dec(state.portfolio.cash);
+    cash = null;
     cashScaled = parseScaled(state.portfolio.cash, AMOUNT_SCALE);
     fills.push({
       day,
       at,
       symbol: run.symbol,
       side: order.side,
-      quantity: fmt(quantity),
-      price: fmt(price),
-      fee: fmt(feeAmount),
+      // The ledger entry prints them with `fmt` already.
+      quantity: entry?.quantity ?? fmt(quantity),
+      price: entry?.price ?? fmt(price),
+      fee: entry?.fee ?? fmt(feeAmount),
     });
   };
 
@@ -747,14 +809,17 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
       position: null,
       lots: [],
       quantityScaled: 0n,
+      quantityWhole: 0,
       costScaled: 0n,
       closeScaled: null,
       closeIndex: -1,
+      closeSmall: Number.NaN,
+      smallIndex: -1,
       ctx: undefined as unknown as StrategyContext,
       state: undefined,
     };
     run.ctx = makeContext(run, params, {
-      cash: () => fmt(run.sleeve ?? cash),
+      cash: () => fmt(run.sleeve ?? cashDec()),
       position: (s) => runOf(s, run, 'position.symbol').position?.quantity ?? '0',
       history: (s, n) => {
         const r = runOf(s, run, 'history.symbol');
@@ -786,30 +851,36 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
   let exact = true;
   let previousDay: string | null = null;
 
+  // The runs with a bar today (the first `todayCount` entries; one array for the whole replay).
+  const today: SymbolRun[] = [];
   for (const day of days) {
     if (plan.signal?.aborted) throw abortError(plan.signal, { done, total });
     currentDay = day;
-    const today: SymbolRun[] = [];
+    let todayCount = 0;
     for (const run of runs) {
       const next = run.bars[run.index + 1];
       if (next !== undefined && next.day === day) {
         run.index += 1;
-        today.push(run);
+        today[todayCount++] = run;
       }
     }
     // 'next-open': the orders waiting for today's opens, symbol by symbol.
     if (fill === 'next-open') {
-      for (const run of today) {
+      let at: string | null = null;
+      for (let i = 0; i < todayCount; i++) {
+        const run = today[i] as SymbolRun;
         if (run.pending.length === 0) continue;
         const bar = run.bars[run.index] as DailyBar;
-        fillPending(run, dec(bar.open ?? bar.close), openAt(day));
+        at ??= openAt(day);
+        fillPending(run, dec(bar.open ?? bar.close), at);
       }
       if (waiting !== null) {
-        rebalanceTo(waiting, day, openAt(day), (bar) => bar.open ?? bar.close);
+        rebalanceTo(waiting, day, openAt(day), openOrClose);
         waiting = null;
       }
     }
-    for (const run of today) {
+    for (let i = 0; i < todayCount; i++) {
+      const run = today[i] as SymbolRun;
       const ctx = run.ctx as { day: string; previousDay: string | null; bar: DailyBar; index: number };
       const bar = run.bars[run.index] as DailyBar;
       ctx.day = day;
@@ -826,17 +897,17 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
           if (target.pending.length > 0 && own?.day === day) fillPending(target, dec(own.close), closeAt(day));
         }
       }
-      placed.length = 0;
+      if (placed.length !== 0) placed.length = 0;
     }
     // Target weights asked today: filled now at today's closes ('close'), or at the next day's opens
     // ('next-open'; asked on the run's last day, there is no next day: never filled).
     if (request !== null) {
-      if (fill === 'close') rebalanceTo(request, day, closeAt(day), (bar) => bar.close);
+      if (fill === 'close') rebalanceTo(request, day, closeAt(day), closeOf);
       else waiting = request;
       request = null;
     }
     previousDay = day;
-    done += today.length;
+    done += todayCount;
     const value = exact ? valueScaled(runs, cashScaled) : null;
     if (value === null) exact = false;
     equity.push({ day, value: value ?? valueWide(runs, state.portfolio.cash) });
@@ -849,7 +920,7 @@ async function replay(plan: Plan, allBars: DailyBar[][]): Promise<BacktestResult
   if (plan.signal?.aborted) throw abortError(plan.signal, { done, total });
   plan.onProgress?.({ done, total });
 
-  const finalValue = equity.at(-1)?.value ?? fmt(cash);
+  const finalValue = equity.at(-1)?.value ?? fmt(cashDec());
   const positions: BacktestPosition[] = runs
     .filter((r) => r.position !== null && r.position.quantity !== '0')
     .map((r) => ({
@@ -926,6 +997,7 @@ function applyPosition(run: SymbolRun, write: LedgerWrite | null): void {
   if (!write?.position) return;
   run.position = write.position;
   run.quantityScaled = parseScaled(write.position.quantity, QUANTITY_SCALE);
+  run.quantityWhole = parseScaledNumber(write.position.quantity, 0);
   run.costScaled = parseScaled(write.position.costBasis, AMOUNT_SCALE);
   const lots = write.lots;
   if (lots) {
@@ -941,18 +1013,36 @@ function applyPosition(run: SymbolRun, write: LedgerWrite | null): void {
   }
 }
 
+/** Decimal places of a close on {@link valueScaled}'s double path. */
+const SMALL_SCALE = 8;
+/** From the double path's scale (shares × close × 10^8) to {@link AMOUNT_SCALE}. */
+const SMALL_TO_AMOUNT = pow10(AMOUNT_SCALE - SMALL_SCALE);
+
 /**
  * The day's value with the kernel's primitives (cash + Σ quantity × last close, scaled by 10^36,
- * printed by `scaledTotals`): null when a value does not fit that scale (the caller then values with
- * {@link valueHoldings} itself).
+ * printed like `scaledTotals` prints a total value): null when a value does not fit that scale (the
+ * caller then values with {@link valueHoldings} itself). A holding of whole shares whose close has at
+ * most 8 decimals is multiplied in a double when the product is small enough to be exact (each at
+ * most 2^53 / the number of symbols, so their sum is exact too); the sum joins the bigints once.
  */
 function valueScaled(runs: SymbolRun[], cashScaled: bigint | null): string | null {
   if (cashScaled === null) return null;
+  const limit = Math.floor(Number.MAX_SAFE_INTEGER / runs.length);
   let marketValue = 0n;
+  let small = 0;
   for (const run of runs) {
     const q = run.quantityScaled;
     if (q === 0n) continue;
     if (q === null || run.costScaled === null) return null;
+    if (run.smallIndex !== run.index) {
+      run.closeSmall = parseScaledNumber((run.bars[run.index] as DailyBar).close, SMALL_SCALE);
+      run.smallIndex = run.index;
+    }
+    const product = run.quantityWhole * run.closeSmall;
+    if (Math.abs(product) <= limit) {
+      small += product;
+      continue;
+    }
     if (run.closeIndex !== run.index) {
       run.closeScaled = parseScaled((run.bars[run.index] as DailyBar).close, QUANTITY_SCALE);
       run.closeIndex = run.index;
@@ -960,7 +1050,9 @@ function valueScaled(runs: SymbolRun[], cashScaled: bigint | null): string | nul
     if (run.closeScaled === null) return null;
     marketValue += q * run.closeScaled;
   }
-  return scaledTotals(cashScaled, marketValue, 0n, AMOUNT_SCALE, '0').totalValue;
+  if (small !== 0) marketValue += BigInt(small) * SMALL_TO_AMOUNT;
+  // `scaledTotals(…).totalValue`, without printing the totals the curve does not keep.
+  return formatScaled(cashScaled + marketValue, AMOUNT_SCALE);
 }
 
 /** The day's value through {@link valueHoldings} (any scale). */

@@ -17,6 +17,9 @@ describe('isPositiveDecimalString and isDay', () => {
     expect(['0', '0.000', '-1', '+1', '1e3', '01', '.5', '5.', 'NaN', ' 1', 1].some(isPositiveDecimalString)).toBe(
       false,
     );
+    // At most 18 integer digits and 18 decimals.
+    expect(['1000000000000000000', '1.0000000000000000001', '-0.1', '1.2.3'].some(isPositiveDecimalString)).toBe(false);
+    expect(['1.000000000000000001'].every(isPositiveDecimalString)).toBe(true);
   });
 
   it('accepts only real calendar days', () => {

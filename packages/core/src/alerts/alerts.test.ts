@@ -6,10 +6,16 @@ import { createPostgresStore } from '@foliokit/store-postgres';
 import { createSqliteStore } from '@foliokit/store-sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PortfolioEngine } from '../engine/index.js';
-import { FoliokitError } from '../errors.js';
 import type { AlertTriggeredEvent, FoliokitEvent } from '../events.js';
 import type { Store } from '../ports/index.js';
-import { codeOf, createManualClock, createMemoryStore, createTestEngine, type TestEngine } from '../testing/index.js';
+import {
+  codeOf,
+  createManualClock,
+  createMemoryStore,
+  createTestEngine,
+  errorOf,
+  type TestEngine,
+} from '../testing/index.js';
 import { toIso } from '../time.js';
 import { createAlert, deleteAlert, getAlert, listAlerts, updateAlert } from './alerts.js';
 import { type AlertEvaluator, startAlertEvaluator } from './evaluate.js';
@@ -35,16 +41,6 @@ async function price(t: TestEngine, evaluator: AlertEvaluator, symbol: string, v
     currency: 'USD',
   });
   await evaluator.idle();
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<FoliokitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FoliokitError) return error;
-    throw error;
-  }
-  throw new Error('expected a FoliokitError');
 }
 
 async function started(t: TestEngine): Promise<AlertEvaluator> {

@@ -5,23 +5,12 @@ import { join } from 'node:path';
 import { createPostgresStore } from '@foliokit/store-postgres';
 import { createSqliteStore } from '@foliokit/store-sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FoliokitError } from '../errors.js';
 import type { Store } from '../ports/index.js';
 import type { SnapshotHost } from '../snapshots/host.js';
-import { codeOf, createMemoryStore, createTestEngine } from '../testing/index.js';
+import { codeOf, createMemoryStore, createTestEngine, errorOf } from '../testing/index.js';
 import { getDrift, getTargets, resolveTargets, setTargets } from './targets.js';
 
 const PRICES = { AAA: '100', BBB: '50', CCC: '20' };
-
-async function errorOf(promise: Promise<unknown>): Promise<FoliokitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FoliokitError) return error;
-    throw error;
-  }
-  throw new Error('expected a FoliokitError');
-}
 
 describe('resolveTargets (pure)', () => {
   it('gives every target an equal weight when none is given', () => {

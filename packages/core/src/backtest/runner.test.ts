@@ -18,10 +18,9 @@ import { createPostgresStore } from '@foliokit/store-postgres';
 import { createSqliteStore } from '@foliokit/store-sqlite';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { FoliokitError } from '../errors.js';
 import type { BacktestCompletedEvent, BacktestProgressEvent, FoliokitEvent } from '../events.js';
 import type { DailyBar, MarketDataProvider, Store } from '../ports/index.js';
-import { codeOf, createTestEngine, type TestEngine } from '../testing/index.js';
+import { codeOf, createTestEngine, errorOf, type TestEngine } from '../testing/index.js';
 import { registerStrategy, unregisterStrategy } from './registry.js';
 import { type BacktestResult, runBacktest } from './run.js';
 import {
@@ -155,16 +154,6 @@ function firstProgress(t: TestEngine, runId: string): Promise<void> {
       }
     });
   });
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<FoliokitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FoliokitError) return error;
-    throw error;
-  }
-  throw new Error('expected a FoliokitError');
 }
 
 describe('a run', () => {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FoliokitError } from '../errors.js';
 import type { Store } from '../ports/index.js';
-import { createTestEngine, type TestEngine } from '../testing/index.js';
+import { createTestEngine, errorOf, type TestEngine } from '../testing/index.js';
 import { registerStrategy, unregisterStrategy } from './registry.js';
 import { backtestRunStore } from './runs-store.js';
 import { defineStrategy } from './strategy.js';
@@ -33,16 +33,6 @@ async function engineOnFile(): Promise<TestEngine> {
   const t = createTestEngine({ store, start: '2026-03-02T15:00:00.000Z' });
   opened.push(t);
   return t;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<FoliokitError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FoliokitError) return error;
-    throw error;
-  }
-  throw new Error('expected a FoliokitError');
 }
 
 const noop = () => {};

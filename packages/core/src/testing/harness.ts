@@ -16,6 +16,7 @@ import {
   createPortfolioEngine,
   type DailyBar,
   type ErrorCode,
+  type FoliokitError,
   type FoliokitEvent,
   isFoliokitError,
   type MarketDataProvider,
@@ -108,6 +109,27 @@ export async function codeOf(promise: PromiseLike<unknown>): Promise<ErrorCode |
     const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     throw new Error(`codeOf: expected a FoliokitError, the promise rejected with ${what}`, { cause: error });
   }
+}
+
+/**
+ * The `FoliokitError` a promise rejects with, to assert on its code and details. A promise that
+ * resolves, or rejects with anything else, fails loudly.
+ *
+ * @example
+ * ```ts
+ * const error = await errorOf(engine.trade(id, { symbol: 'AAPL', side: 'buy', quantity: -1 }));
+ * expect(error.details.field).toBe('quantity');
+ * ```
+ */
+export async function errorOf(promise: PromiseLike<unknown>): Promise<FoliokitError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isFoliokitError(error)) return error;
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new Error(`errorOf: expected a FoliokitError, the promise rejected with ${what}`, { cause: error });
+  }
+  throw new Error('errorOf: expected a FoliokitError, the promise resolved');
 }
 
 /**

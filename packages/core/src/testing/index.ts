@@ -40,6 +40,7 @@ export {
   type CreateTestEngineOptions,
   codeOf,
   createTestEngine,
+  errorOf,
   listAllSnapshots,
   type TestEngine,
 } from './harness.js';

@@ -379,62 +379,72 @@ const UNAVAILABLE: RouteResponse = {
 
 // ----- routes ------------------------------------------------------------------------------------
 
+/** What a route that queues work (a backtest, a comparison) varies in. */
+interface QueueRouteSpec<B extends { to: string; symbols: string[]; benchmark?: string | undefined }> {
+  path: string;
+  operationId: string;
+  summary: string;
+  description: string;
+  body: z.ZodType<B>;
+  queue: (body: B, ownerId: string) => Promise<BacktestRun>;
+}
+
+/**
+ * A `POST` that checks the request (no day after today, known symbols), queues it for the caller
+ * and answers 202 with the run's link.
+ */
+function queueRoute<B extends { to: string; symbols: string[]; benchmark?: string | undefined }>(
+  spec: QueueRouteSpec<B>,
+): AnyRouteSpec {
+  return defineRoute({
+    method: 'post',
+    path: spec.path,
+    operationId: spec.operationId,
+    tag: 'Backtests',
+    summary: spec.summary,
+    description: spec.description,
+    policy: 'user',
+    rateLimit: 'market',
+    body: spec.body,
+    responses: [
+      { status: 202, description: 'Queued', example: ACCEPTED_EXAMPLE, headers: LOCATION_HEADER },
+      ...errorResponses(400, 401, 413, 422),
+      QUEUE_FULL,
+      UNAVAILABLE,
+      ...errorResponses(503),
+    ],
+    handler: async (c, { engine, body, user }) => {
+      checkNotFuture(body.to, engine.clock.now());
+      await checkKnownSymbols(engine, body);
+      return accepted(c, await spec.queue(body, callerId(user)));
+    },
+  });
+}
+
 /** The backtest routes, over the router's runner. */
 export function backtestRoutes(deps: RouterDeps): AnyRouteSpec[] {
   const runner = deps.backtests;
   return [
-    defineRoute({
-      method: 'post',
+    queueRoute({
       path: '/backtests',
       operationId: 'submitBacktest',
-      tag: 'Backtests',
       summary: 'Queue a backtest',
       description:
         'Checks the request at once (422 naming the field; nothing is stored), queues the run and answers 202 with ' +
         'its link: poll it until `status` is `succeeded`, `failed` or `cancelled`. 429 `QUEUE_FULL` when too many ' +
         'runs wait, or when the caller already has `maxQueuedPerOwner` runs queued or running.',
-      policy: 'user',
-      rateLimit: 'market',
       body: backtestBody,
-      responses: [
-        { status: 202, description: 'Queued', example: ACCEPTED_EXAMPLE, headers: LOCATION_HEADER },
-        ...errorResponses(400, 401, 413, 422),
-        QUEUE_FULL,
-        UNAVAILABLE,
-        ...errorResponses(503),
-      ],
-      handler: async (c, { engine, body, user }) => {
-        checkNotFuture(body.to, engine.clock.now());
-        await checkKnownSymbols(engine, body);
-        const run = await runner.submit(body as BacktestRequest, { ownerId: callerId(user) });
-        return accepted(c, run);
-      },
+      queue: (body, ownerId) => runner.submit(body as BacktestRequest, { ownerId }),
     }),
-    defineRoute({
-      method: 'post',
+    queueRoute({
       path: '/backtests/compare',
       operationId: 'compareBacktests',
-      tag: 'Backtests',
       summary: 'Queue a comparison of 2 to 10 variants on the same bars',
       description:
         'Each variant is a strategy and/or parameters with a label; all run over the same symbols, range and cash. ' +
         'The result, once `succeeded`, is `{ variants: [{ label, strategy, params, result }] }`.',
-      policy: 'user',
-      rateLimit: 'market',
       body: compareBody,
-      responses: [
-        { status: 202, description: 'Queued', example: ACCEPTED_EXAMPLE, headers: LOCATION_HEADER },
-        ...errorResponses(400, 401, 413, 422),
-        QUEUE_FULL,
-        UNAVAILABLE,
-        ...errorResponses(503),
-      ],
-      handler: async (c, { engine, body, user }) => {
-        checkNotFuture(body.to, engine.clock.now());
-        await checkKnownSymbols(engine, body);
-        const run = await runner.compare(body as BacktestCompareRequest, { ownerId: callerId(user) });
-        return accepted(c, run);
-      },
+      queue: (body, ownerId) => runner.compare(body as BacktestCompareRequest, { ownerId }),
     }),
     defineRoute({
       method: 'get',

@@ -150,6 +150,7 @@ async function problemError(res, fallback) {
   error.status = res.status;
   error.code = body?.code;
   error.fields = Array.isArray(body?.fields) ? body.fields : [];
+  error.retryAfter = res.headers.get('retry-after');
   return error;
 }
 
@@ -476,6 +477,11 @@ async function loadLedger(fresh) {
 
 let chart = null;
 
+/** A chart value (a float, display only) as whole currency units with separators. */
+function chartMoney(_u, v) {
+  return v === null ? '–' : v.toLocaleString(undefined, { maximumFractionDigits: 0 });
+}
+
 async function loadHistory() {
   const from = new Date(Date.now() - 366 * 86_400_000).toISOString().slice(0, 10);
   const history = await api(`/api/portfolios/${state.portfolio.id}/history?interval=1d&from=${from}&limit=1000`);
@@ -485,8 +491,7 @@ async function loadHistory() {
   drawChart([xs, ys]);
 }
 
-function chartSize() {
-  const box = $('#chart');
+function chartSize(box = $('#chart')) {
   return { width: Math.max(240, box.clientWidth), height: box.clientWidth < 500 ? 220 : 300 };
 }
 
@@ -496,7 +501,7 @@ function drawChart(data) {
     chart.setData(data);
     return;
   }
-  const money = (_u, v) => (v === null ? '–' : v.toLocaleString(undefined, { maximumFractionDigits: 0 }));
+  const money = chartMoney;
   chart = new globalThis.uPlot(
     {
       ...chartSize(),
@@ -598,6 +603,202 @@ async function onTrade(event) {
     await Promise.all([loadValuation(), loadLedger(true)]);
   } catch (error) {
     showError($('#trade-error'), error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ----- backtests ---------------------------------------------------------------------------------
+
+const BACKTEST_POLL_MS = 500;
+const DEFAULT_STRATEGY = 'sma-cross';
+const DEFAULT_BACKTEST_CASH = '10000';
+const DAY_MS = 86_400_000;
+
+const backtest = {
+  /** Bumped by each submission and sign-in: an older run's polling stops at its next step. */
+  generation: 0,
+  strategies: [],
+  chart: null,
+};
+
+function utcDay(ms) {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** A fraction (a float statistic) as a percentage with two decimals. */
+function percent(value) {
+  return typeof value === 'number' && Number.isFinite(value) ? `${(value * 100).toFixed(2)} %` : '–';
+}
+
+function numberSignClass(value) {
+  return typeof value !== 'number' || value === 0 ? '' : value > 0 ? 'up' : 'down';
+}
+
+async function loadStrategies() {
+  const select = $('#backtest-form').strategy;
+  const chosen = select.value || DEFAULT_STRATEGY;
+  backtest.strategies = (await api('/api/strategies')).items;
+  if (backtest.strategies.length > 0) {
+    select.replaceChildren(...backtest.strategies.map((s) => el('option', { value: s.name }, s.name)));
+  }
+  const names = backtest.strategies.map((s) => s.name);
+  select.value = names.includes(chosen) ? chosen : names.includes(DEFAULT_STRATEGY) ? DEFAULT_STRATEGY : names[0];
+  describeStrategy();
+}
+
+function describeStrategy() {
+  const name = $('#backtest-form').strategy.value;
+  $('#backtest-strategy-about').textContent = backtest.strategies.find((s) => s.name === name)?.description ?? '';
+}
+
+/** Marks the inputs the problem's fields name (`symbols.2` is the symbols input). */
+function markInvalid(form, error) {
+  for (const control of form.elements) control.removeAttribute('aria-invalid');
+  for (const f of error?.fields ?? []) {
+    const control = form.elements.namedItem(String(f.path ?? f.field ?? '').split('.')[0]);
+    if (control && 'setAttribute' in control) control.setAttribute('aria-invalid', 'true');
+  }
+}
+
+function clearBacktestOutput() {
+  const result = $('#backtest-result');
+  result.hidden = true;
+  delete result.dataset.runId;
+  $('#backtest-chart').hidden = true;
+  $('#backtest-progress').hidden = true;
+  $('#backtest-status').textContent = '';
+}
+
+/** Defaults for the signed-in user: their holdings, the last year up to yesterday, 10000 of cash. */
+function setupBacktest() {
+  backtest.generation++;
+  const form = $('#backtest-form');
+  const yesterday = Date.now() - DAY_MS;
+  if (!form.to.value) form.to.value = utcDay(yesterday);
+  if (!form.from.value) form.from.value = utcDay(yesterday - 365 * DAY_MS);
+  if (!form.initialCash.value) form.initialCash.value = DEFAULT_BACKTEST_CASH;
+  form.symbols.value = [...state.positions.keys()].sort().join(', ');
+  form.querySelector('button[type=submit]').disabled = false;
+  markInvalid(form, null);
+  showError($('#backtest-error'), null);
+  clearBacktestOutput();
+  loadStrategies().catch((error) => showError($('#backtest-error'), error));
+}
+
+function showBacktestProgress(run) {
+  const bar = $('#backtest-progress');
+  const { done = 0, total = 0 } = run.progress ?? {};
+  bar.hidden = false;
+  if (total > 0) {
+    bar.max = total;
+    bar.value = done;
+  } else if (run.status === 'queued' || run.status === 'running') {
+    bar.removeAttribute('value');
+  }
+  $('#backtest-status').textContent =
+    run.status === 'queued'
+      ? 'Queued…'
+      : run.status === 'running'
+        ? `Running: ${done}${total ? ` of ${total}` : ''} bars`
+        : run.status === 'succeeded'
+          ? `Completed: ${total} bars replayed.`
+          : `The backtest ${run.status}.`;
+}
+
+function renderBacktestResult(run) {
+  const r = run.result;
+  const metrics = r.metrics ?? {};
+  const result = $('#backtest-result');
+  const set = (name, text, props = {}) => {
+    const dd = result.querySelector(`[data-metric="${name}"]`);
+    dd.textContent = text;
+    dd.className = props.class ?? '';
+    if (props.value !== undefined) dd.dataset.value = props.value;
+    if (props.title !== undefined) dd.title = props.title;
+  };
+  set('finalValue', formatDecimal(r.finalValue), { value: r.finalValue, title: r.finalValue });
+  set('twr', percent(metrics.twr?.value), { class: numberSignClass(metrics.twr?.value) });
+  set('maxDrawdown', percent(metrics.maxDrawdown?.value));
+  set('sharpe', typeof metrics.sharpe?.value === 'number' ? metrics.sharpe.value.toFixed(2) : '–');
+  set('fills', String(r.fills?.length ?? 0), { value: String(r.fills?.length ?? 0) });
+  result.dataset.runId = run.id;
+  result.hidden = false;
+  drawEquity(r.equity ?? []);
+}
+
+function drawEquity(equity) {
+  const box = $('#backtest-chart');
+  box.hidden = false;
+  if (typeof globalThis.uPlot !== 'function') return;
+  const data = [equity.map((p) => Date.parse(`${p.day}T00:00:00Z`) / 1000), equity.map((p) => Number(p.value))];
+  if (backtest.chart) {
+    backtest.chart.setSize(chartSize(box));
+    backtest.chart.setData(data);
+    return;
+  }
+  backtest.chart = new globalThis.uPlot(
+    {
+      ...chartSize(box),
+      series: [{}, { label: 'Equity', stroke: '#7c3aed', fill: 'rgba(124,58,237,0.12)', width: 2, value: chartMoney }],
+      axes: [{}, { values: (u, vals) => vals.map((v) => chartMoney(u, v)), size: 70 }],
+      legend: { show: true },
+    },
+    data,
+    box,
+  );
+  window.addEventListener('resize', () => {
+    if (!box.hidden) backtest.chart?.setSize(chartSize(box));
+  });
+}
+
+/** Queues the run, polls its link until it ends, then shows the result (or the problem). */
+async function onBacktest(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const button = form.querySelector('button[type=submit]');
+  const generation = ++backtest.generation;
+  const stale = () => generation !== backtest.generation;
+  const request = {
+    strategy: form.strategy.value,
+    symbols: form.symbols.value
+      .split(/[\s,;]+/)
+      .map((s) => s.trim().toUpperCase())
+      .filter(Boolean),
+    from: form.from.value,
+    to: form.to.value,
+    initialCash: form.initialCash.value.trim(),
+  };
+  markInvalid(form, null);
+  showError($('#backtest-error'), null);
+  clearBacktestOutput();
+  button.disabled = true;
+  try {
+    const accepted = await api('/api/backtests', { method: 'POST', body: request });
+    if (stale()) return;
+    let run = accepted;
+    showBacktestProgress(run);
+    for (;;) {
+      run = await api(accepted.links.self);
+      if (stale()) return;
+      showBacktestProgress(run);
+      if (run.status !== 'queued' && run.status !== 'running') break;
+      await sleep(BACKTEST_POLL_MS);
+    }
+    if (run.status === 'succeeded') renderBacktestResult(run);
+    else
+      showError($('#backtest-error'), {
+        message: run.error?.message ?? `The backtest ${run.status}`,
+        code: run.error?.code,
+      });
+  } catch (error) {
+    if (stale()) return;
+    clearBacktestOutput();
+    markInvalid(form, error);
+    showError($('#backtest-error'), error);
+    if (error.status === 429 && error.retryAfter) {
+      $('#backtest-error').append(el('p', {}, `Try again in ${error.retryAfter} s.`));
+    }
   } finally {
     button.disabled = false;
   }
@@ -769,6 +970,7 @@ async function start() {
     setConnection('live');
   }
   await loadSymbols();
+  setupBacktest();
   setupAdmin();
 }
 
@@ -811,6 +1013,8 @@ $('#ledger-more').addEventListener('click', () => loadLedger(false).catch(showPa
 $('#run-daily').addEventListener('click', onRunDaily);
 $('#refresh-admin').addEventListener('click', () => loadAdmin().catch(showPageError));
 $('#backfill-form').addEventListener('submit', onBackfill);
+$('#backtest-form').addEventListener('submit', onBacktest);
+$('#backtest-form').strategy.addEventListener('change', describeStrategy);
 $('#create-portfolio').addEventListener('click', onCreatePortfolio);
 
 start().catch(showPageError);
